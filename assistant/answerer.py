@@ -1,0 +1,263 @@
+"""answer(question) -> Answer: retrieve, check the premise, pick sentences, quote and cite.
+
+The answer is extractive: apart from the fixed phrases of assistant.messages,
+every word a visitor reads is a verbatim sentence of a curated passage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.messages import phrase
+from assistant.models import Answer, Quote, SourceRef
+from assistant.premise import Conflict, find_conflicts
+from assistant.selection import AnswerType, answer_type, has_answer_type, overlap, sentence_score
+from assistant.subjects import Detection, SubjectDetector
+from corpus import Corpus, Passage
+from corpus.text import sentence_spans, tokens
+from index import HybridRetriever
+from index.lexical import analyze
+
+MAX_QUESTION_CHARS = 500
+PASSAGES_CONSIDERED = 6
+MAX_QUOTES = 3
+EXTRA_QUOTE_MARGIN = 0.06  # a second or third quote must score within this of the best one
+SUGGESTIONS = 3
+
+# Confidence: a logistic curve over the evidence, centred on the abstention threshold.
+# evidence = best dense similarity + OVERLAP_WEIGHT * term overlap - UNKNOWN_WEIGHT * share of
+# question terms the corpus never uses. ABSTAIN_BELOW is calibrated on the gold set
+# (docs/calibration.md); the other two are round numbers set by hand.
+OVERLAP_WEIGHT = 0.3
+UNKNOWN_WEIGHT = 0.3
+ABSTAIN_BELOW = 0.55
+CONFIDENCE_SLOPE = 12.0
+
+# Sentences that state a document's attribute are found by similarity to these.
+_ATTRIBUTE_TEMPLATES = {
+    "signer": "{name} was signed by {value}.",
+    "agency": "{name} was issued by the {value}.",
+    "date": "The date of {name}: {value}.",
+    "number": "The number of {name}: {value}.",
+    "purpose": "{name} was about {value}.",
+}
+FACT_CANDIDATES = 8
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as typed (empty, too long); the message says why."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage_index: int
+    sentence_index: int
+    score: float
+
+
+def validate_question(question: object) -> str:
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    text = " ".join(question.split())
+    if not text:
+        raise QuestionError("the question is empty; please type a question")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return text
+
+
+class Assistant:
+    def __init__(self, corpus: Corpus, retriever: HybridRetriever):
+        self.corpus = corpus
+        self.retriever = retriever
+        self.detector = SubjectDetector(corpus)
+        index = retriever.index
+        self._sentence_row: dict[tuple[int, int], int] = {
+            (u.passage_index, u.sentence_index): row for row, u in enumerate(index.units) if u.kind == "sentence"
+        }
+        self._sentence_terms = {key: set(analyze(self._sentence(*key))) for key in self._sentence_row}
+        self._spans = [sentence_spans(p.text) for p in corpus.passages]
+        self._vocabulary = set(index.lexical._model.vocab_dict)
+        self._person_names = frozenset(
+            t
+            for subject in corpus.subjects.values()
+            for name in (subject.aliases if subject.kind == "person" else
+                         subject.attributes["signer"].mentions if "signer" in subject.attributes else ())
+            for t in tokens(name)
+        )
+        self._facts = self._attribute_sentences()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _sentence(self, passage_index: int, sentence_index: int) -> str:
+        return self.corpus.passages[passage_index].sentences[sentence_index]
+
+    def _vector(self, passage_index: int, sentence_index: int) -> np.ndarray:
+        return self.retriever.index.vectors[self._sentence_row[(passage_index, sentence_index)]]
+
+    def _attribute_sentences(self) -> dict[tuple[str, str], list[tuple[int, int, float]]]:
+        """For each document and attribute, the sentences that best state it (computed once)."""
+        facts: dict[tuple[str, str], list[tuple[int, int, float]]] = {}
+        for document in self.corpus.documents.values():
+            rows = [key for key in self._sentence_row if document.id in self.corpus.passages[key[0]].about]
+            if not rows:
+                continue
+            matrix = np.stack([self._vector(*key) for key in rows])
+            for name, attribute in document.attributes.items():
+                template = _ATTRIBUTE_TEMPLATES.get(name, "{name}: {value}.")
+                query = self.retriever.encode(template.format(name=document.name, value=attribute.value))
+                scores = matrix @ query
+                best = np.argsort(-scores)[:FACT_CANDIDATES]
+                facts[(document.id, name)] = [(*rows[i], float(scores[i])) for i in best]
+        return facts
+
+    def _quote(self, passage_index: int, sentence_indexes: list[int]) -> Quote:
+        passage = self.corpus.passages[passage_index]
+        spans = self._spans[passage_index]
+        first, last = min(sentence_indexes), max(sentence_indexes)
+        text = passage.text[spans[first][0] : spans[last][1]]
+        return Quote(
+            text=text, passage_id=passage.id, about=list(passage.about),
+            sources=[self._source_ref(c.source_id, c.locator) for c in passage.sources],
+        )
+
+    def _source_ref(self, source_id: str, locator: str) -> SourceRef:
+        source = self.corpus.sources[source_id]
+        return SourceRef(id=source.id, title=source.title, url=source.url, locator=locator)
+
+    def _quotes(self, chosen: list[tuple[int, int]]) -> list[Quote]:
+        """Quotes in reading order; adjacent sentences of one passage become one quote."""
+        grouped: list[tuple[int, list[int]]] = []
+        for p_index, s_index in chosen:
+            if grouped and grouped[-1][0] == p_index and abs(grouped[-1][1][-1] - s_index) == 1:
+                grouped[-1][1].append(s_index)
+            else:
+                grouped.append((p_index, [s_index]))
+        return [self._quote(p, sorted(s)) for p, s in grouped]
+
+    def _suggestions(self, hits: list[Passage], quoted: set[str], question: str) -> list[str]:
+        seen = {" ".join(tokens(question))}
+        suggestions = []
+        for passage in hits:
+            if passage.id in quoted or not passage.questions:
+                continue
+            candidate = passage.questions[0]
+            key = " ".join(tokens(candidate))
+            if key not in seen:
+                seen.add(key)
+                suggestions.append(candidate)
+            if len(suggestions) == SUGGESTIONS:
+                break
+        return suggestions
+
+    # -- the pipeline --------------------------------------------------------------------------
+    def answer(self, question: str, lang: str | None = None) -> Answer:
+        question = validate_question(question)
+        lang = lang or "en"
+        detection = self.detector.detect(question)
+        conflicts = find_conflicts(detection, self.corpus.subjects)
+        only = detection.documents or None
+        if conflicts:
+            only = sorted({c.named for c in conflicts} | {c.owner for c in conflicts})
+        retrieval = self.retriever.search(
+            question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), subjects=detection.subjects, only_documents=only
+        )
+        hits = retrieval.hits
+        if conflicts:
+            return self._corrected(question, lang, retrieval.query_vector, conflicts, [h.passage for h in hits])
+        if not hits:
+            return self._abstained(question, lang, [], 0.0)
+        candidates = self._rank_sentences(question, retrieval.query_vector, hits[:PASSAGES_CONSIDERED], detection)
+        best = candidates[0]
+        question_terms = set(analyze(question))
+        unknown = len([t for t in question_terms if t not in self._vocabulary]) / max(1, len(question_terms))
+        best_overlap = overlap(question_terms, self._sentence_terms[(best.passage_index, best.sentence_index)])
+        evidence = max(h.dense for h in hits) + OVERLAP_WEIGHT * best_overlap - UNKNOWN_WEIGHT * unknown
+        confidence = 1.0 / (1.0 + math.exp(-CONFIDENCE_SLOPE * (evidence - ABSTAIN_BELOW)))
+        if confidence < 0.5:
+            return self._abstained(question, lang, [h.passage for h in hits], confidence)
+        chosen = self._choose(candidates)
+        quotes = self._quotes(chosen)
+        disputed = any(self.corpus.passages[p].disputed for p, _ in chosen)
+        intro = phrase("intro", lang)
+        if disputed:
+            intro = f"{phrase('disputed', lang)} {intro}"
+        return Answer(
+            question=question, status="answered", lang=lang, confidence=round(confidence, 3), quotes=quotes,
+            answer=self._compose(intro, quotes),
+            suggestions=self._suggestions([h.passage for h in hits], {q.passage_id for q in quotes}, question),
+        )
+
+    def _rank_sentences(self, question: str, query: np.ndarray, hits, detection: Detection) -> list[Candidate]:
+        kind = answer_type(question)
+        terms = set(analyze(question))
+        named = set(detection.documents)
+        candidates = []
+        for rank, hit in enumerate(hits):
+            covers_all_named = len(named) > 1 and named <= hit.passage.documents
+            for s_index, sentence in enumerate(hit.passage.sentences):
+                key = (hit.index, s_index)
+                score = sentence_score(
+                    float(self._vector(*key) @ query),
+                    overlap(terms, self._sentence_terms[key]),
+                    kind is AnswerType.OTHER or has_answer_type(sentence, kind, self._person_names),
+                    rank,
+                )
+                if covers_all_named:  # a comparison is best answered by a passage on all its documents
+                    score += 0.1
+                candidates.append(Candidate(hit.index, s_index, score))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
+
+    def _choose(self, candidates: list[Candidate]) -> list[tuple[int, int]]:
+        """The best sentence, plus up to two close runners-up that bring no other document in."""
+        best = candidates[0]
+        documents = self.corpus.passages[best.passage_index].documents
+        chosen = [(best.passage_index, best.sentence_index)]
+        for candidate in candidates[1:]:
+            if len(chosen) == MAX_QUOTES or candidate.score < best.score - EXTRA_QUOTE_MARGIN:
+                break
+            other = self.corpus.passages[candidate.passage_index].documents
+            if other and not other <= documents:
+                continue
+            chosen.append((candidate.passage_index, candidate.sentence_index))
+        return sorted(chosen)
+
+    def _corrected(self, question, lang, query, conflicts: list[Conflict], hits: list[Passage]) -> Answer:
+        chosen: list[tuple[int, int]] = []
+        for conflict in conflicts[:2]:
+            pool: dict[tuple[int, int], float] = {}
+            for document in (conflict.named, conflict.owner):
+                for p_index, s_index, fact_score in self._facts.get((document, conflict.attribute), []):
+                    passage = self.corpus.passages[p_index]
+                    both = {conflict.named, conflict.owner} <= passage.documents
+                    relevance = float(self._vector(p_index, s_index) @ query)
+                    pool[(p_index, s_index)] = fact_score + 0.5 * relevance + (0.15 if both else 0.0)
+            ranked = sorted(pool, key=lambda key: -pool[key])
+            covered: set[str] = set()
+            for key in ranked:
+                documents = self.corpus.passages[key[0]].documents & {conflict.named, conflict.owner}
+                if key in chosen or not documents - covered:
+                    continue
+                chosen.append(key)
+                covered |= documents
+                if {conflict.named, conflict.owner} <= covered or len(chosen) >= MAX_QUOTES:
+                    break
+        quotes = self._quotes(chosen[:MAX_QUOTES])
+        return Answer(
+            question=question, status="corrected", lang=lang, confidence=1.0, quotes=quotes,
+            answer=self._compose(phrase("corrected", lang), quotes),
+            suggestions=self._suggestions(hits, {q.passage_id for q in quotes}, question),
+        )
+
+    def _abstained(self, question: str, lang: str, hits: list[Passage], confidence: float) -> Answer:
+        return Answer(
+            question=question, status="abstained", lang=lang, confidence=round(confidence, 3), quotes=[],
+            answer=phrase("abstained", lang), suggestions=self._suggestions(hits, set(), question),
+        )
+
+    @staticmethod
+    def _compose(intro: str, quotes: list[Quote]) -> str:
+        return "\n\n".join([intro, *(f"{q.text} [{i}]" for i, q in enumerate(quotes, start=1))])

@@ -1,0 +1,33 @@
+"""The answer contract shared by the CLI, the HTTP API and the evaluation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["answered", "corrected", "abstained"]
+
+
+class SourceRef(BaseModel):
+    id: str
+    title: str
+    url: str
+    locator: str
+
+
+class Quote(BaseModel):
+    text: str = Field(description="Verbatim sentence(s) from the cited passage.")
+    passage_id: str
+    about: list[str]
+    sources: list[SourceRef]
+
+
+class Answer(BaseModel):
+    question: str
+    status: Status
+    answer: str = Field(description="The text shown to the visitor: fixed phrases and verbatim quotes only.")
+    quotes: list[Quote] = []
+    confidence: float = Field(ge=0.0, le=1.0)
+    suggestions: list[str] = []
+    lang: str = "en"

@@ -1,0 +1,81 @@
+"""Choosing the sentence that answers: pure scoring functions.
+
+A sentence scores by its embedding similarity to the question, by how many of
+the question's terms it contains, and by whether it holds the kind of thing the
+question asks for (a date for "when", a number for "how many", a person for
+"who"). The weights are round numbers set by hand, not fitted to the gold set.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from corpus.text import tokens
+
+
+class AnswerType(Enum):
+    DATE = "date"
+    NUMBER = "number"
+    PERSON = "person"
+    OTHER = "other"
+
+
+# Question words by language (en, lt, lv, et, ru, de), folded (no diacritics).
+_CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
+    (AnswerType.NUMBER, re.compile(
+        r"\b(how many|how much|number of|what number|figures?|totals?|kiek|cik|mitu|kui palju|mitme|"
+        r"сколько|wie viele|wie viel|anzahl)\b")),
+    (AnswerType.DATE, re.compile(
+        r"\b(when|what year|which year|what date|which date|dated?|kada|kuriais metais|kad|kura gada|kada gada|"
+        r"millal|mis aastal|когда|в каком году|какого числа|wann|in welchem jahr|datum)\b")),
+    (AnswerType.PERSON, re.compile(
+        r"\b(who|whom|whose|signer|signatory|signed by|kas pasirase|kas pasirasė|kas parakstija|kurs|kes|"
+        r"кто|кем|wer|von wem|unterzeichner)\b")),
+]
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}} ({_MONTHS})\b|\b({_MONTHS}) \d{{1,2}}\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_YEAR_ONLY = re.compile(r"^(1[89]\d\d|20\d\d)$")
+_NAME = re.compile(r"\b[A-ZÀ-ÞĀ-Ž][a-zà-ÿā-ž]+(?:\s+[A-Z]\.)*\s+[A-ZÀ-ÞĀ-Ž][a-zà-ÿā-žA-Z'-]+")
+
+WEIGHT_SIMILARITY = 1.0
+WEIGHT_OVERLAP = 0.35
+WEIGHT_TYPE = 0.15
+WEIGHT_PASSAGE_RANK = 0.10
+
+
+def answer_type(question: str) -> AnswerType:
+    folded = " ".join(tokens(question))
+    for kind, pattern in _CUES:
+        if pattern.search(folded):
+            return kind
+    return AnswerType.OTHER
+
+
+def has_answer_type(sentence: str, kind: AnswerType, person_names: frozenset[str] = frozenset()) -> bool:
+    if kind is AnswerType.DATE:
+        return bool(_DATE.search(sentence))
+    if kind is AnswerType.NUMBER:
+        return any(not _YEAR_ONLY.match(n.rstrip(".,")) for n in _NUMBER.findall(sentence))
+    if kind is AnswerType.PERSON:
+        words = set(tokens(sentence))
+        return bool(words & person_names) or bool(_NAME.search(sentence[1:]))
+    return True
+
+
+def overlap(question_terms: set[str], sentence_terms: set[str]) -> float:
+    """Share of the question's terms found in the sentence (0 when the question has none)."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & sentence_terms) / len(question_terms)
+
+
+def sentence_score(similarity: float, term_overlap: float, type_match: bool, passage_rank: int) -> float:
+    return (
+        WEIGHT_SIMILARITY * similarity
+        + WEIGHT_OVERLAP * term_overlap
+        + WEIGHT_TYPE * (1.0 if type_match else 0.0)
+        + WEIGHT_PASSAGE_RANK / (1 + passage_rank)
+    )

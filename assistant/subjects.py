@@ -1,0 +1,100 @@
+"""Which subjects a question names, and which document attributes it mentions.
+
+All matching works on folded tokens (lower case, no diacritics), tolerates a
+small typo in a word of five or more letters ("instrucions"), and prefers the
+longest alias: "Serov Instructions" names the document, "Serov" alone the man.
+Everything it matches comes from corpus/subjects.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from corpus import Corpus
+from corpus.text import fold, tokens
+
+FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_RATIO = 84
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # "alias" or "attribute"
+    subject: str  # subject id
+    attribute: str  # attribute name ("" for an alias)
+    text: str  # the alias or mention as written in subjects.yaml
+    start: int  # token span in the question
+    end: int
+
+
+@dataclass
+class Detection:
+    subjects: set[str] = field(default_factory=set)  # every subject named
+    documents: list[str] = field(default_factory=list)  # the documents named, in order of appearance
+    attributes: list[Mention] = field(default_factory=list)  # document attributes mentioned
+
+
+class SubjectDetector:
+    def __init__(self, corpus: Corpus):
+        self._patterns: dict[tuple[str, ...], list[tuple[str, str, str, str]]] = {}
+        for subject in corpus.subjects.values():
+            for alias in subject.aliases:
+                self._add(alias, "alias", subject.id, "")
+            for name, attribute in subject.attributes.items():
+                for mention in attribute.mentions:
+                    self._add(mention, "attribute", subject.id, name)
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for words in self._patterns:
+            self._by_first.setdefault(words[0], []).append(words)
+        self._vocabulary = sorted({t for words in self._patterns for t in words})
+        self._known = set(self._vocabulary)
+        self.documents = {sid for sid, s in corpus.subjects.items() if s.is_document}
+        self.corpus = corpus
+
+    def _add(self, text: str, kind: str, subject: str, attribute: str) -> None:
+        words = tuple(tokens(text))
+        if words:
+            self._patterns.setdefault(words, []).append((kind, subject, attribute, text))
+
+    @lru_cache(maxsize=8192)
+    def _canonical(self, token: str) -> str:
+        """The alias word a visitor's word stands for (itself, or the nearest one if only mistyped)."""
+        if token in self._known or len(token) < FUZZY_MIN_LENGTH or token.isdigit():
+            return token
+        match = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_RATIO)
+        return match[0] if match else token
+
+    def mentions(self, question: str) -> list[Mention]:
+        words = [self._canonical(t) for t in tokens(question)]
+        spans = [
+            (start, start + len(pattern), pattern)
+            for start, word in enumerate(words)
+            for pattern in self._by_first.get(word, ())
+            if tuple(words[start : start + len(pattern)]) == pattern
+        ]
+        # Longest spans first, so a longer alias claims its words before a shorter one.
+        spans.sort(key=lambda span: (span[0] - span[1], span[0]))
+        taken = [False] * len(words)
+        found: list[Mention] = []
+        for start, end, pattern in spans:
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = [True] * (end - start)
+            # The same words may be an alias and an attribute ("0054" is both): all of them count.
+            found.extend(Mention(kind, subject, attribute, text, start, end)
+                         for kind, subject, attribute, text in self._patterns[pattern])
+        return sorted(found, key=lambda m: m.start)
+
+    def detect(self, question: str) -> Detection:
+        detection = Detection()
+        for mention in self.mentions(question):
+            if mention.kind == "alias":
+                detection.subjects.add(mention.subject)
+                if mention.subject in self.documents and mention.subject not in detection.documents:
+                    detection.documents.append(mention.subject)
+            else:
+                detection.attributes.append(mention)
+        return detection

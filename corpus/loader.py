@@ -1,0 +1,337 @@
+"""Load and validate the curated corpus, reporting every problem with file:line.
+
+`load_corpus` returns a `Corpus` or raises `CorpusError` listing every problem
+found (not just the first), so that a curator can fix a whole file in one go.
+Nothing is ever rewritten: the loader only reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corpus.model import SUBJECT_IDS, Attribute, Citation, Corpus, Passage, Source, Subject
+from corpus.text import split_sentences
+
+DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent
+
+MAX_PASSAGE_CHARS = 900
+MAX_SENTENCES = 4
+SOURCE_KINDS = ("primary", "secondary", "reference")
+PASSAGE_FIELDS = {"id", "about", "sources", "questions", "disputed"}
+REQUIRED_PASSAGE_FIELDS = ("id", "about", "sources")
+SOURCE_FIELDS = {"id", "title", "author", "year", "url", "kind", "reliability"}
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A quoted sentence must name its subject: these openings need the previous sentence.
+_BARE_OPENING = re.compile(
+    r"^[\"“‘(]?(?:(?:It|Its|This|That|These|Those|They|Their|Them|He|His|Him|She|Her|Such)\b"
+    r"|The (?:document|order|text|instructions|former|latter)\b)"
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class CorpusError(Exception):
+    """The corpus has problems; `problems` lists each with its file and line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file whose content defines the corpus, in a stable order."""
+    return [corpus_dir / "sources.yaml", corpus_dir / "subjects.yaml", *sorted((corpus_dir / "passages").glob("*.md"))]
+
+
+def content_hash(corpus_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in corpus_files(corpus_dir):
+        if path.exists():
+            digest.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _yaml_with_lines(text: str, path: Path, first_line: int, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML, returning (value, node) or (None, None) after recording the error."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(path, line, f"malformed YAML: {reason}"))
+        return None, None
+    return value, node
+
+
+def _item_lines(node: yaml.Node | None, first_line: int) -> list[int]:
+    if isinstance(node, yaml.SequenceNode):
+        return [first_line + item.start_mark.line for item in node.value]
+    return []
+
+
+def _key_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
+    if isinstance(node, yaml.MappingNode):
+        return {k.value: first_line + k.start_mark.line for k, _ in node.value}
+    return {}
+
+
+def _read(path: Path, problems: list[Problem]) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(path, 1, "file is missing"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, 1, f"not UTF-8 text ({exc.reason})"))
+    return None
+
+
+def _load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
+    text = _read(path, problems)
+    if text is None:
+        return {}
+    data, node = _yaml_with_lines(text, path, 1, problems)
+    if data is None:
+        return {}
+    if not isinstance(data, list):
+        problems.append(Problem(path, 1, "expected a list of sources"))
+        return {}
+    sources: dict[str, Source] = {}
+    for line, item in zip(_item_lines(node, 1), data):
+        if not isinstance(item, dict):
+            problems.append(Problem(path, line, "a source must be a mapping with id, title, author, year, url, kind"))
+            continue
+        missing = [f for f in ("id", "title", "author", "year", "url", "kind") if f not in item]
+        unknown = sorted(set(item) - SOURCE_FIELDS)
+        if missing:
+            problems.append(Problem(path, line, f"source is missing {', '.join(missing)}"))
+        if unknown:
+            problems.append(Problem(path, line, f"unknown source field(s): {', '.join(unknown)}"))
+        sid = str(item.get("id", ""))
+        if item.get("kind") not in SOURCE_KINDS and "kind" in item:
+            problems.append(Problem(path, line, f"source {sid}: kind must be one of {', '.join(SOURCE_KINDS)}"))
+        if sid in sources:
+            problems.append(Problem(path, line, f"duplicate source id {sid!r}"))
+        if missing or unknown or not sid:
+            continue
+        year = item["year"]
+        if year is not None and not isinstance(year, int):
+            problems.append(Problem(path, line, f"source {sid}: year must be a whole number or null"))
+            year = None
+        sources[sid] = Source(
+            id=sid, title=str(item["title"]), author=str(item["author"]), year=year,
+            url=str(item["url"]), kind=str(item["kind"]), reliability=item.get("reliability"),
+        )
+    return sources
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _load_subjects(path: Path, problems: list[Problem]) -> dict[str, Subject]:
+    text = _read(path, problems)
+    if text is None:
+        return {}
+    data, node = _yaml_with_lines(text, path, 1, problems)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem(path, 1, "expected a mapping of subject id to subject"))
+        return {}
+    lines = _key_lines(node, 1)
+    subjects: dict[str, Subject] = {}
+    for sid, item in data.items():
+        line = lines.get(sid, 1)
+        if sid not in SUBJECT_IDS:
+            problems.append(Problem(path, line, f"unknown subject id {sid!r}; the ids are {', '.join(SUBJECT_IDS)}"))
+            continue
+        if not isinstance(item, dict) or not item.get("name") or not item.get("aliases"):
+            problems.append(Problem(path, line, f"subject {sid} needs at least a name and aliases"))
+            continue
+        attributes = {}
+        for name, attr in (item.get("attributes") or {}).items():
+            if not isinstance(attr, dict) or "value" not in attr:
+                problems.append(Problem(path, line, f"subject {sid}: attribute {name} needs a value"))
+                continue
+            attributes[name] = Attribute(value=str(attr["value"]), mentions=_strings(attr.get("mentions") or []))
+        kind = str(item.get("kind", "background"))
+        if kind == "document" and not attributes:
+            problems.append(Problem(path, line, f"document {sid} needs attributes (signer, date, ...)"))
+        subjects[sid] = Subject(
+            id=sid, kind=kind, name=str(item["name"]), description=str(item.get("description", "")).strip(),
+            aliases=_strings(item["aliases"]), attributes=attributes, compatible=_strings(item.get("compatible") or []),
+            confused_with=tuple(str(c.get("subject")) for c in item.get("confused_with") or [] if isinstance(c, dict)),
+        )
+    for sid in SUBJECT_IDS:
+        if sid not in data:
+            problems.append(Problem(path, 1, f"subject {sid} is missing"))
+    return subjects
+
+
+def _blocks(lines: list[str]) -> tuple[list[tuple[int, int, int, int]], int | None]:
+    """Split a passage file into (fm_start, fm_end, text_start, text_end) line ranges (0-based, end exclusive).
+
+    Returns the blocks and, if the layout is wrong, the 0-based line where it goes wrong.
+    """
+    delimiters = [i for i, line in enumerate(lines) if line.rstrip() == "---"]
+    first_content = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first_content is None:
+        return [], None
+    if not delimiters or delimiters[0] != first_content:
+        return [], first_content
+    blocks = []
+    index = 0
+    while index < len(delimiters):
+        if index + 1 >= len(delimiters):
+            return blocks, delimiters[index]
+        open_line, close_line = delimiters[index], delimiters[index + 1]
+        text_end = delimiters[index + 2] if index + 2 < len(delimiters) else len(lines)
+        blocks.append((open_line + 1, close_line, close_line + 1, text_end))
+        index += 2
+    return blocks, None
+
+
+def _sentence_line(lines: list[str], text_start: int, sentence: str) -> int:
+    """1-based line on which a sentence starts (its first few words are searched)."""
+    probe = " ".join(sentence.split()[:3])
+    for offset, line in enumerate(lines[text_start:]):
+        if probe and probe in " ".join(line.split()):
+            return text_start + offset + 1
+    return text_start + 1
+
+
+def _load_passage_file(path: Path, subjects: set[str], sources: set[str], problems: list[Problem]) -> list[Passage]:
+    text = _read(path, problems)
+    if text is None:
+        return []
+    lines = text.splitlines()
+    blocks, bad_line = _blocks(lines)
+    if bad_line is not None:
+        problems.append(Problem(path, bad_line + 1, "expected front matter between two '---' lines before each passage text"))
+    passages = []
+    for fm_start, fm_end, text_start, text_end in blocks:
+        first_line = fm_start + 1
+        meta, node = _yaml_with_lines("\n".join(lines[fm_start:fm_end]), path, first_line, problems)
+        if meta is None and node is None:
+            continue
+        if not isinstance(meta, dict):
+            problems.append(Problem(path, first_line, "front matter must be a mapping (id, about, sources, ...)"))
+            continue
+        key_lines = _key_lines(node, first_line)
+        pid = str(meta.get("id", ""))
+        label = f"passage {pid}" if pid else "passage"
+        before = len(problems)
+        for field_name in REQUIRED_PASSAGE_FIELDS:
+            if not meta.get(field_name):
+                problems.append(Problem(path, first_line, f"{label}: missing {field_name!r}"))
+        for field_name in sorted(set(meta) - PASSAGE_FIELDS):
+            problems.append(Problem(path, key_lines.get(field_name, first_line), f"{label}: unknown field {field_name!r}"))
+        if pid and not _SLUG.match(pid):
+            problems.append(Problem(path, key_lines.get("id", first_line), f"{label}: id must be a lower-case slug (a-z, 0-9, -)"))
+        about = meta.get("about") or []
+        if not isinstance(about, list):
+            problems.append(Problem(path, key_lines.get("about", first_line), f"{label}: about must be a list of subject ids"))
+            about = []
+        for subject in about:
+            if subject not in subjects:
+                problems.append(Problem(path, key_lines.get("about", first_line), f"{label}: unknown subject id {subject!r}"))
+        citations = []
+        cited = meta.get("sources") or []
+        if not isinstance(cited, list):
+            problems.append(Problem(path, key_lines.get("sources", first_line), f"{label}: sources must be a list of {{id, locator}}"))
+            cited = []
+        for line, entry in zip(_item_lines(_mapping_value(node, "sources"), first_line), cited):
+            if not isinstance(entry, dict) or not entry.get("id"):
+                problems.append(Problem(path, line, f"{label}: each source needs an id and a locator"))
+                continue
+            if str(entry["id"]) not in sources:
+                problems.append(Problem(path, line, f"{label}: unknown source id {entry['id']!r}"))
+            if not str(entry.get("locator") or "").strip():
+                problems.append(Problem(path, line, f"{label}: source {entry['id']} has no locator"))
+            citations.append(Citation(str(entry["id"]), str(entry.get("locator") or "")))
+        body = " ".join(line.strip() for line in lines[text_start:text_end] if line.strip())
+        body_line = text_start + 1
+        if not body:
+            problems.append(Problem(path, body_line, f"{label}: empty text"))
+        elif len(body) > MAX_PASSAGE_CHARS:
+            problems.append(Problem(path, body_line, f"{label}: text is {len(body)} characters; the limit is {MAX_PASSAGE_CHARS}"))
+        sentences = split_sentences(body)
+        if len(sentences) > MAX_SENTENCES:
+            problems.append(Problem(path, body_line, f"{label}: {len(sentences)} sentences; the limit is {MAX_SENTENCES}"))
+        for sentence in sentences:
+            if _BARE_OPENING.match(sentence):
+                opening = " ".join(sentence.split()[:2])
+                problems.append(Problem(
+                    path, _sentence_line(lines, text_start, sentence),
+                    f"{label}: sentence starts with a bare pronoun ({opening!r}); name the subject so it stands alone when quoted",
+                ))
+        questions = meta.get("questions") or []
+        disputed = meta.get("disputed", False)
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            problems.append(Problem(path, key_lines.get("questions", first_line), f"{label}: questions must be a list of strings"))
+            questions = []
+        if not isinstance(disputed, bool):
+            problems.append(Problem(path, key_lines.get("disputed", first_line), f"{label}: disputed must be true or false"))
+        if len(problems) > before:
+            continue
+        passages.append(Passage(
+            id=pid, about=tuple(about), sources=tuple(citations), text=body, sentences=tuple(sentences),
+            questions=tuple(questions), disputed=bool(disputed), file=path, line=first_line,
+        ))
+    return passages
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key:
+                return v
+    return None
+
+
+def check_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> tuple[Corpus | None, list[Problem]]:
+    """Validate the corpus; returns (corpus or None, problems)."""
+    corpus_dir = Path(corpus_dir)
+    problems: list[Problem] = []
+    sources = _load_sources(corpus_dir / "sources.yaml", problems)
+    subjects = _load_subjects(corpus_dir / "subjects.yaml", problems)
+    passages: list[Passage] = []
+    seen: dict[str, Passage] = {}
+    files = sorted((corpus_dir / "passages").glob("*.md"))
+    if not files:
+        problems.append(Problem(corpus_dir / "passages", 1, "no passage files (*.md) found"))
+    for path in files:
+        for passage in _load_passage_file(path, set(SUBJECT_IDS), set(sources), problems):
+            if passage.id in seen:
+                first = seen[passage.id]
+                problems.append(Problem(path, passage.line, f"duplicate passage id {passage.id!r} (first at {first.file}:{first.line})"))
+                continue
+            seen[passage.id] = passage
+            passages.append(passage)
+    if problems:
+        return None, problems
+    return Corpus(sources=sources, subjects=subjects, passages=tuple(passages), content_hash=content_hash(corpus_dir)), []
+
+
+def load_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> Corpus:
+    corpus, problems = check_corpus(corpus_dir)
+    if corpus is None:
+        raise CorpusError(problems)
+    return corpus

@@ -1,0 +1,88 @@
+"""Typed records of the curated corpus: sources, subjects and passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DOCUMENTS = ("serov_instructions", "order_001223", "order_0054")
+SUBJECT_IDS = DOCUMENTS + (
+    "june_1941_deportation",
+    "kersten_committee",
+    "ivan_serov",
+    "lavrentiy_beria",
+    "context",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    author: str
+    year: int | None
+    url: str
+    kind: str  # primary | secondary | reference
+    reliability: str | None = None
+
+
+@dataclass(frozen=True)
+class Attribute:
+    value: str
+    mentions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Subject:
+    id: str
+    kind: str  # document | event | organisation | person | background
+    name: str
+    description: str
+    aliases: tuple[str, ...]
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    compatible: tuple[str, ...] = ()
+    confused_with: tuple[str, ...] = ()
+
+    @property
+    def is_document(self) -> bool:
+        return self.kind == "document"
+
+
+@dataclass(frozen=True)
+class Citation:
+    source_id: str
+    locator: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    about: tuple[str, ...]
+    sources: tuple[Citation, ...]
+    text: str
+    sentences: tuple[str, ...]
+    questions: tuple[str, ...] = ()
+    disputed: bool = False
+    file: Path | None = None
+    line: int = 0
+
+    @property
+    def documents(self) -> frozenset[str]:
+        """The documents (of the three) this passage states facts about."""
+        return frozenset(self.about) & frozenset(DOCUMENTS)
+
+
+@dataclass
+class Corpus:
+    sources: dict[str, Source]
+    subjects: dict[str, Subject]
+    passages: tuple[Passage, ...]
+    content_hash: str
+    by_id: dict[str, Passage] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.id: p for p in self.passages}
+
+    @property
+    def documents(self) -> dict[str, Subject]:
+        return {k: s for k, s in self.subjects.items() if s.is_document}

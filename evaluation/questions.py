@@ -1,0 +1,99 @@
+"""The gold question file format, loaded with file:line for every problem.
+
+See evaluation/README.md for the format; it is shared with other teams, so it is
+validated strictly and never rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from corpus.model import SUBJECT_IDS
+
+DEFAULT_QUESTION_FILES = (
+    Path(__file__).resolve().parent / "questions.yaml",
+    Path(__file__).resolve().parent / "questions-multilingual.yaml",
+)
+Kind = Literal["factual", "comparison", "false_premise", "out_of_scope", "paraphrase", "multilingual"]
+Status = Literal["answered", "corrected", "abstained"]
+SubjectId = Literal[SUBJECT_IDS]  # type: ignore[valid-type]
+Item = Union[str, int, float, list[Union[str, int, float]]]
+
+
+class Expectation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Status
+    documents: list[SubjectId] = []
+    must_include: list[Item] = []
+    must_not_include: list[Union[str, int, float]] = []
+    passages: list[str] = []
+
+
+class GoldQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    question: str
+    kind: Kind
+    lang: str = "en"
+    expect: Expectation
+    note: str = ""
+
+
+@dataclass
+class QuestionFileError(Exception):
+    problems: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def load_questions(paths: list[Path] | tuple[Path, ...] = DEFAULT_QUESTION_FILES) -> list[GoldQuestion]:
+    """All questions of the given files; raises QuestionFileError listing every problem as file:line."""
+    questions: list[GoldQuestion] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except FileNotFoundError:
+            problems.append(f"{path}:1: file not found")
+            continue
+        except UnicodeDecodeError:
+            problems.append(f"{path}:1: not UTF-8 text")
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(f"{path}:{mark.line + 1 if mark else 1}: malformed YAML: {getattr(exc, 'problem', exc)}")
+            continue
+        if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
+            problems.append(f"{path}:1: expected a list of questions")
+            continue
+        for item_node, item in zip(node.value, data):
+            line = item_node.start_mark.line + 1
+            try:
+                question = GoldQuestion.model_validate(item)
+            except ValidationError as exc:
+                problems.append(f"{path}:{line}: {_describe(exc)}")
+                continue
+            if question.id in seen:
+                problems.append(f"{path}:{line}: duplicate question id {question.id!r} (first in {seen[question.id]})")
+                continue
+            seen[question.id] = f"{path}:{line}"
+            questions.append(question)
+    if problems:
+        raise QuestionFileError(problems)
+    return questions

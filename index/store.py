@@ -1,0 +1,173 @@
+"""The index artifact on disk: build it atomically, load it, and say clearly what is wrong.
+
+Layout of an index directory:
+    manifest.json   corpus hash, model name and dimension, counts, versions, build time
+    units.json      one [passage_id, kind, sentence_index] row per unit
+    dense.faiss     FAISS index over the unit embeddings
+    vectors.npy     the unit embeddings (the answerer scores sentences with them)
+    lexical/        bm25s index over the unit texts
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from corpus import Corpus
+from index import dense
+from index.encoders import Encoder
+from index.lexical import LexicalIndex
+from index.units import Unit, corpus_units
+
+FORMAT_VERSION = 1
+REBUILD_HINT = "run `serov-qa build` to rebuild it"
+
+
+class IndexProblem(Exception):
+    """The index cannot be used; the message says why and how to fix it."""
+
+
+class IndexMissing(IndexProblem):
+    pass
+
+
+class IndexStale(IndexProblem):
+    pass
+
+
+class IndexCorrupt(IndexProblem):
+    pass
+
+
+@dataclass
+class LoadedIndex:
+    directory: Path
+    manifest: dict
+    units: list[Unit]
+    dense: faiss.Index
+    vectors: np.ndarray
+    lexical: LexicalIndex
+
+
+def _versions() -> dict[str, str]:
+    names = ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy")
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    found["python"] = platform.python_version()
+    return found
+
+
+def build_index(corpus: Corpus, encoder: Encoder, index_dir: Path, progress: bool = False) -> Path:
+    """Embed and index every unit of the corpus; the new index replaces the old one atomically."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    units = corpus_units(corpus)
+    vectors = encoder.encode_passages([u.text for u in units], progress=progress)
+    faiss_index = dense.make_index(vectors)
+    lexical = LexicalIndex.build([u.text for u in units])
+    workdir = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    try:
+        dense.save(faiss_index, workdir / "dense.faiss")
+        np.save(workdir / "vectors.npy", vectors)
+        lexical.save(workdir / "lexical")
+        rows = [[corpus.passages[u.passage_index].id, u.kind, u.sentence_index] for u in units]
+        (workdir / "units.json").write_text(json.dumps(rows), encoding="utf-8")
+        manifest = {
+            "format": FORMAT_VERSION,
+            "corpus_hash": corpus.content_hash,
+            "model": encoder.name,
+            "dim": int(encoder.dim),
+            "index_type": dense.index_type(faiss_index),
+            "counts": {
+                "passages": len(corpus.passages),
+                "units": len(units),
+                **{kind: sum(u.kind == kind for u in units) for kind in ("sentence", "question")},
+            },
+            "versions": _versions(),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        # The manifest is written last: a directory without one was never finished.
+        (workdir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _swap_in(workdir, index_dir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return index_dir
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Replace `target` by `new` with renames only, so readers never see a half-written index."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{time.time_ns()}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict:
+    path = Path(index_dir) / "manifest.json"
+    if not path.exists():
+        raise IndexMissing(f"no index at {index_dir} (manifest.json is missing); {REBUILD_HINT}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"the index manifest {path} is unreadable ({exc}); {REBUILD_HINT}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise IndexCorrupt(f"the index at {index_dir} has an unknown format; {REBUILD_HINT}")
+    return manifest
+
+
+def load_index(index_dir: Path, corpus: Corpus, model: str) -> LoadedIndex:
+    """Load an index built from exactly this corpus with this model, or raise IndexProblem."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest.get("corpus_hash") != corpus.content_hash:
+        raise IndexStale(f"the index at {index_dir} was built from another version of the corpus; {REBUILD_HINT}")
+    if manifest.get("model") != model:
+        raise IndexStale(
+            f"the index at {index_dir} was built with the model {manifest.get('model')!r}, not {model!r}; {REBUILD_HINT}"
+        )
+    try:
+        rows = json.loads((index_dir / "units.json").read_text(encoding="utf-8"))
+        position = {p.id: i for i, p in enumerate(corpus.passages)}
+        units = []
+        for passage_id, kind, sentence_index in rows:
+            p_index = position[passage_id]
+            passage = corpus.passages[p_index]
+            text = passage.sentences[sentence_index] if kind == "sentence" else ""
+            units.append(Unit(p_index, kind, int(sentence_index), text))
+        faiss_index = dense.load(index_dir / "dense.faiss")
+        vectors = np.load(index_dir / "vectors.npy", allow_pickle=False)
+        lexical = LexicalIndex.load(index_dir / "lexical", len(units))
+    except Exception as exc:  # any unreadable or inconsistent file means the same thing to the user
+        raise IndexCorrupt(f"the index at {index_dir} is damaged ({type(exc).__name__}: {exc}); {REBUILD_HINT}") from None
+    expected = manifest.get("counts", {}).get("units")
+    if not (len(units) == faiss_index.ntotal == len(vectors) == expected) or vectors.shape[1] != manifest.get("dim"):
+        raise IndexCorrupt(f"the index files at {index_dir} do not agree with each other; {REBUILD_HINT}")
+    return LoadedIndex(index_dir, manifest, units, faiss_index, vectors, lexical)
+
+
+def ensure_index(corpus: Corpus, encoder: Encoder, index_dir: Path, progress: bool = False) -> LoadedIndex:
+    """Load the index, building it first if it is missing, stale or damaged."""
+    try:
+        return load_index(index_dir, corpus, encoder.name)
+    except IndexProblem:
+        build_index(corpus, encoder, index_dir, progress=progress)
+        return load_index(index_dir, corpus, encoder.name)

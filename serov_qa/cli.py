@@ -1,0 +1,160 @@
+"""serov-qa: check the corpus, build the index, ask, evaluate and serve.
+
+Usage: serov-qa [corpus check | build | ask QUESTION [--json] | evaluate | serve]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from serov_qa.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
+corpus_app = typer.Typer(no_args_is_help=True, help="Work with the curated corpus.")
+app.add_typer(corpus_app, name="corpus")
+
+CorpusOption = Annotated[Optional[Path], typer.Option("--corpus", help="Corpus folder (default: the shipped corpus).")]
+IndexOption = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: var/index).")]
+
+
+def _settings(corpus: Path | None = None, index: Path | None = None) -> Settings:
+    settings = Settings()
+    updates = {k: v for k, v in (("corpus_dir", corpus), ("index_dir", index)) if v is not None}
+    return settings.model_copy(update=updates)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _load_corpus(settings: Settings):
+    from corpus import CorpusError, load_corpus
+
+    try:
+        return load_corpus(settings.corpus_dir)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        _fail(f"the corpus has {len(exc.problems)} problem(s); run `serov-qa corpus check` after fixing them")
+
+
+@corpus_app.command("check")
+def corpus_check(corpus: CorpusOption = None) -> None:
+    """Validate the corpus; every problem is printed as file:line: message."""
+    from corpus import check_corpus
+
+    settings = _settings(corpus)
+    checked, problems = check_corpus(settings.corpus_dir)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        _fail(f"{len(problems)} problem(s) in {settings.corpus_dir}")
+    counts: dict[str, int] = {}
+    for passage in checked.passages:
+        for subject in passage.about:
+            counts[subject] = counts.get(subject, 0) + 1
+    typer.echo(f"ok: {len(checked.passages)} passages, {len(checked.sources)} sources")
+    for subject in checked.subjects:
+        typer.echo(f"  {subject:24} {counts.get(subject, 0):4} passages")
+
+
+@app.command()
+def build(corpus: CorpusOption = None, index: IndexOption = None) -> None:
+    """Embed the corpus and write the search index (atomically)."""
+    from index import build_index, load_encoder
+
+    settings = _settings(corpus, index)
+    loaded_corpus = _load_corpus(settings)
+    encoder = load_encoder(settings.model)
+    build_index(loaded_corpus, encoder, settings.index_dir, progress=sys.stderr.isatty())
+    typer.echo(f"built {settings.index_dir} ({len(loaded_corpus.passages)} passages, model {encoder.name})")
+
+
+def load_assistant_or_exit(settings: Settings):
+    from assistant import load_assistant
+    from corpus import CorpusError
+    from index import IndexProblem
+
+    try:
+        return load_assistant(settings.corpus_dir, settings.index_dir, settings.model)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        _fail("the corpus has problems; fix them and try again")
+    except IndexProblem as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot load the model {settings.model!r}: {exc}")
+
+
+def render_answer(answer) -> str:
+    lines = [answer.answer, ""]
+    for number, quote in enumerate(answer.quotes, start=1):
+        for source in quote.sources:
+            lines.append(f"[{number}] {source.title}, {source.locator} ({quote.passage_id}) {source.url}")
+    if answer.suggestions:
+        lines += ["", "You could also ask:", *(f"  - {s}" for s in answer.suggestions)]
+    return "\n".join(lines).rstrip()
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON.")] = False,
+    lang: Annotated[Optional[str], typer.Option(help="Language of the question (default: detected).")] = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer one question with quotes and citations."""
+    from assistant import QuestionError
+
+    assistant = load_assistant_or_exit(_settings(corpus, index))
+    try:
+        answer = assistant.answer(question, lang=lang)
+    except QuestionError as exc:
+        _fail(str(exc), code=2)
+    typer.echo(answer.model_dump_json(indent=2) if as_json else render_answer(answer))
+
+
+@app.command()
+def evaluate(
+    questions: Annotated[Optional[list[Path]], typer.Option("--questions", help="Question file(s); default: the gold sets.")] = None,
+    report: Annotated[Path, typer.Option("--report", help="Folder for report.html, results.json, junit.xml.")] = Path("var/report"),
+    fail_under: Annotated[Optional[str], typer.Option("--fail-under", help="Thresholds, e.g. accuracy=0.9,citation_validity=1")] = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Run the gold questions and write a report; exit 1 if a threshold is missed, 2 on a bad question file."""
+    from evaluation.runner import run_cli
+
+    code = run_cli(load_assistant_or_exit, _settings(corpus, index), questions, report, fail_under)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port.")] = None,
+) -> None:
+    """Serve the kiosk, the widget and the API (the index is built first if needed)."""
+    import uvicorn
+
+    settings = _settings()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from server.app import create_app
+
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Build the search index if it is missing, stale or damaged; do nothing otherwise.
+
+Why: `make serve` must be fast when nothing changed, and correct when the corpus did.
+Usage: python -m serov_qa.ensure_index
+"""
+
+from __future__ import annotations
+
+import sys
+
+from corpus import CorpusError, load_corpus
+from index import IndexProblem, build_index, load_encoder
+from index.store import load_index, read_manifest
+from serov_qa.settings import Settings
+
+
+def main() -> int:
+    settings = Settings()
+    try:
+        corpus = load_corpus(settings.corpus_dir)
+    except CorpusError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    try:
+        manifest = read_manifest(settings.index_dir)
+        if manifest.get("corpus_hash") == corpus.content_hash and manifest.get("model") == settings.model:
+            print(f"index is up to date: {settings.index_dir}")
+            return 0
+    except IndexProblem:
+        pass
+    encoder = load_encoder(settings.model)
+    try:
+        load_index(settings.index_dir, corpus, encoder.name)
+        return 0
+    except IndexProblem as problem:
+        print(f"building the index ({problem})")
+    build_index(corpus, encoder, settings.index_dir, progress=sys.stderr.isatty())
+    print(f"built {settings.index_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
