@@ -40,7 +40,8 @@ def find_conflicts(detection: Detection, subjects: dict[str, Subject]) -> list[C
     own = {fold(m) for a in document.attributes.values() for m in a.mentions} | {fold(c) for c in document.compatible}
     conflicts = []
     for mention in detection.attributes:
-        if mention.subject == document.id or fold(mention.text) in own:
+        compatible = fold(mention.text) in own or f"{mention.subject}.{mention.attribute}" in document.compatible
+        if mention.subject == document.id or compatible:
             continue
         if implied and mention.attribute not in ATTRIBUTES_CHECKED_WITHOUT_A_NAMED_DOCUMENT:
             continue

@@ -28,8 +28,9 @@ REQUIRED_PASSAGE_FIELDS = ("id", "about", "sources")
 SOURCE_FIELDS = {"id", "title", "author", "year", "url", "kind", "reliability"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A quoted sentence must name its subject: these openings need the previous sentence.
+# (An opening quote mark starts a title, such as "These Names Accuse", not a pronoun.)
 _BARE_OPENING = re.compile(
-    r"^[\"“‘(]?(?:(?:It|Its|This|That|These|Those|They|Their|Them|He|His|Him|She|Her|Such)\b"
+    r"^(?:(?:It|Its|This|That|These|Those|They|Their|Them|He|His|Him|She|Her|Such)\b"
     r"|The (?:document|order|text|instructions|former|latter)\b)"
 )
 
@@ -142,6 +143,9 @@ def _load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
+    """A list of strings, or a mapping of language -> list of strings, flattened."""
+    if isinstance(value, dict):
+        return tuple(str(v) for values in value.values() if isinstance(values, list) for v in values)
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
