@@ -7,11 +7,12 @@ every word a visitor reads is a verbatim sentence of a curated passage.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.messages import phrase
+from assistant.language import LanguageDetector
+from assistant.messages import LANGUAGES, phrase
 from assistant.models import Answer, Quote, SourceRef
 from assistant.premise import Conflict, find_conflicts
 from assistant.selection import AnswerType, answer_type, has_answer_type, overlap, sentence_score
@@ -20,11 +21,15 @@ from corpus import Corpus, Passage
 from corpus.text import sentence_spans, tokens
 from index import HybridRetriever
 from index.lexical import analyze
+from index.store import MULTILINGUAL, PRIMARY
 
 MAX_QUESTION_CHARS = 500
 PASSAGES_CONSIDERED = 6
 MAX_QUOTES = 3
-EXTRA_QUOTE_MARGIN = 0.06  # a second or third quote must score within this of the best one
+EXTRA_QUOTE_MARGIN = 0.06  # a quote from another passage must score within this of the best one
+# A sentence of the best sentence's own passage is quoted beside it when it scores within this margin:
+# passages are short and written as one unit, so the answer is often split over two of their sentences.
+SAME_PASSAGE_MARGIN = 0.25
 SUGGESTIONS = 3
 
 # Confidence: a logistic curve over the evidence, centred on the abstention threshold.
@@ -33,8 +38,16 @@ SUGGESTIONS = 3
 # (docs/calibration.md); the other two are round numbers set by hand.
 OVERLAP_WEIGHT = 0.3
 UNKNOWN_WEIGHT = 0.3
-ABSTAIN_BELOW = 0.55
+COVERAGE_WEIGHT = 0.3
+# Words that say what kind of answer is wanted, not what it is about.
+QUESTION_WORDS = ("how many much what which who whom whose when where why did does do was were is are the a an of "
+                  "in on for to about year date number name people tell me")
+# Each encoder has its own similarity scale (e5 similarities sit much higher than MiniLM's).
+ABSTAIN_BELOW = {PRIMARY: 0.68, MULTILINGUAL: 0.82}
 CONFIDENCE_SLOPE = 12.0
+# Dense spaces searched, by the question's language (see docs/multilingual.md for the figures behind it).
+ENGLISH_SPACES = (PRIMARY,)
+OTHER_SPACES = (MULTILINGUAL,)
 
 # Sentences that state a document's attribute are found by similarity to these.
 _ATTRIBUTE_TEMPLATES = {
@@ -47,15 +60,42 @@ _ATTRIBUTE_TEMPLATES = {
 FACT_CANDIDATES = 8
 
 
-class QuestionError(ValueError):
-    """The question cannot be answered as typed (empty, too long); the message says why."""
-
-
 @dataclass(frozen=True)
 class Candidate:
     passage_index: int
     sentence_index: int
     score: float
+
+
+@dataclass
+class Analysis:
+    question: str
+    language: str  # detected
+    lead: str  # the dense space whose similarities decide
+    detection: Detection
+    conflicts: list[Conflict]
+    hits: list
+    query: np.ndarray
+    candidates: list[Candidate] = field(default_factory=list)
+    dense_top: float = 0.0
+    overlap: float = 0.0  # share of the question's terms in the best sentence
+    unknown: float = 0.0  # share of the question's terms the corpus never uses
+    coverage: float = 0.0  # share of the question's asking terms (not names, not question words) in the best passage
+
+    @property
+    def evidence(self) -> float:
+        return (self.dense_top + OVERLAP_WEIGHT * self.overlap - UNKNOWN_WEIGHT * self.unknown
+                + COVERAGE_WEIGHT * self.coverage)
+
+    @property
+    def confidence(self) -> float:
+        if not self.candidates:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-CONFIDENCE_SLOPE * (self.evidence - ABSTAIN_BELOW[self.lead])))
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as typed (empty, too long); the message says why."""
 
 
 def validate_question(question: object) -> str:
@@ -81,6 +121,16 @@ class Assistant:
         self._sentence_terms = {key: set(analyze(self._sentence(*key))) for key in self._sentence_row}
         self._spans = [sentence_spans(p.text) for p in corpus.passages]
         self._vocabulary = set(index.lexical._model.vocab_dict)
+        english_words = {t for p in corpus.passages for text in (p.text, *p.questions) for t in tokens(text)}
+        self.language = LanguageDetector(english_words)
+        self._not_asking = {
+            t for subject in corpus.subjects.values()
+            for text in (*subject.aliases, *(m for a in subject.attributes.values() for m in a.mentions))
+            for t in analyze(text)
+        } | set(analyze(QUESTION_WORDS))
+        self._passage_terms = [
+            {t for text in (p.text, *p.questions) for t in analyze(text)} for p in corpus.passages
+        ]
         self._person_names = frozenset(
             t
             for subject in corpus.subjects.values()
@@ -94,8 +144,13 @@ class Assistant:
     def _sentence(self, passage_index: int, sentence_index: int) -> str:
         return self.corpus.passages[passage_index].sentences[sentence_index]
 
-    def _vector(self, passage_index: int, sentence_index: int) -> np.ndarray:
-        return self.retriever.index.vectors[self._sentence_row[(passage_index, sentence_index)]]
+    def _vector(self, passage_index: int, sentence_index: int, space: str = PRIMARY) -> np.ndarray:
+        return self.retriever.index.spaces[space].vectors[self._sentence_row[(passage_index, sentence_index)]]
+
+    def spaces_for(self, language: str) -> tuple[str, ...]:
+        wanted = ENGLISH_SPACES if language == "en" else OTHER_SPACES
+        available = tuple(s for s in wanted if s in self.retriever.spaces)
+        return available or (PRIMARY,)
 
     def _attribute_sentences(self) -> dict[tuple[str, str], list[tuple[int, int, float]]]:
         """For each document and attribute, the sentences that best state it (computed once)."""
@@ -153,44 +208,66 @@ class Assistant:
         return suggestions
 
     # -- the pipeline --------------------------------------------------------------------------
-    def answer(self, question: str, lang: str | None = None) -> Answer:
+    def analyze(self, question: str) -> Analysis:
+        """Everything the answer is decided from (the calibration script reads it too)."""
         question = validate_question(question)
-        lang = lang or "en"
+        detected = self.language.detect(question)
+        spaces = self.spaces_for(detected)
+        lead = spaces[0]
         detection = self.detector.detect(question)
         conflicts = find_conflicts(detection, self.corpus.subjects)
         only = detection.documents or None
         if conflicts:
             only = sorted({c.named for c in conflicts} | {c.owner for c in conflicts})
         retrieval = self.retriever.search(
-            question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), subjects=detection.subjects, only_documents=only
+            question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), spaces=spaces, subjects=detection.subjects,
+            only_documents=only,
         )
-        hits = retrieval.hits
-        if conflicts:
-            return self._corrected(question, lang, retrieval.query_vector, conflicts, [h.passage for h in hits])
-        if not hits:
-            return self._abstained(question, lang, [], 0.0)
-        candidates = self._rank_sentences(question, retrieval.query_vector, hits[:PASSAGES_CONSIDERED], detection)
-        best = candidates[0]
-        question_terms = set(analyze(question))
-        unknown = len([t for t in question_terms if t not in self._vocabulary]) / max(1, len(question_terms))
-        best_overlap = overlap(question_terms, self._sentence_terms[(best.passage_index, best.sentence_index)])
-        evidence = max(h.dense for h in hits) + OVERLAP_WEIGHT * best_overlap - UNKNOWN_WEIGHT * unknown
-        confidence = 1.0 / (1.0 + math.exp(-CONFIDENCE_SLOPE * (evidence - ABSTAIN_BELOW)))
-        if confidence < 0.5:
-            return self._abstained(question, lang, [h.passage for h in hits], confidence)
-        chosen = self._choose(candidates)
+        analysis = Analysis(question, detected, lead, detection, conflicts, retrieval.hits, retrieval.query_vectors[lead])
+        if conflicts or not retrieval.hits:
+            return analysis
+        analysis.candidates = self._rank_sentences(question, analysis.query, lead, retrieval.hits[:PASSAGES_CONSIDERED],
+                                                   detection)
+        best = analysis.candidates[0]
+        terms = set(analyze(question))
+        analysis.dense_top = max(h.dense for h in retrieval.hits)
+        if lead == PRIMARY:  # term statistics are English; they say nothing about other languages
+            analysis.overlap = overlap(terms, self._sentence_terms[(best.passage_index, best.sentence_index)])
+            analysis.unknown = sum(t not in self._vocabulary for t in terms) / max(1, len(terms))
+            asking = terms - self._not_asking
+            covered = asking & self._passage_terms[best.passage_index]
+            analysis.coverage = len(covered) / len(asking) if asking else 1.0
+        return analysis
+
+    def retrieve(self, question: str, k: int = 10):
+        """The passages this assistant would consider, in the order it ranks them (for the retrieval metrics)."""
+        question = validate_question(question)
+        detection = self.detector.detect(question)
+        return self.retriever.search(question, k=k, spaces=self.spaces_for(self.language.detect(question)),
+                                     subjects=detection.subjects).hits
+
+    def answer(self, question: str, lang: str | None = None) -> Answer:
+        analysis = self.analyze(question)
+        question = analysis.question
+        lang = lang if lang in LANGUAGES else analysis.language
+        passages = [h.passage for h in analysis.hits]
+        if analysis.conflicts:
+            return self._corrected(question, lang, analysis.query, analysis.lead, analysis.conflicts, passages)
+        confidence = analysis.confidence
+        if not analysis.candidates or confidence < 0.5:
+            return self._abstained(question, lang, passages, confidence)
+        chosen = self._choose(analysis.candidates)
         quotes = self._quotes(chosen)
-        disputed = any(self.corpus.passages[p].disputed for p, _ in chosen)
         intro = phrase("intro", lang)
-        if disputed:
+        if any(self.corpus.passages[p].disputed for p, _ in chosen):
             intro = f"{phrase('disputed', lang)} {intro}"
         return Answer(
             question=question, status="answered", lang=lang, confidence=round(confidence, 3), quotes=quotes,
             answer=self._compose(intro, quotes),
-            suggestions=self._suggestions([h.passage for h in hits], {q.passage_id for q in quotes}, question),
+            suggestions=self._suggestions(passages, {q.passage_id for q in quotes}, question),
         )
 
-    def _rank_sentences(self, question: str, query: np.ndarray, hits, detection: Detection) -> list[Candidate]:
+    def _rank_sentences(self, question: str, query: np.ndarray, space: str, hits, detection: Detection) -> list[Candidate]:
         kind = answer_type(question)
         terms = set(analyze(question))
         named = set(detection.documents)
@@ -200,7 +277,7 @@ class Assistant:
             for s_index, sentence in enumerate(hit.passage.sentences):
                 key = (hit.index, s_index)
                 score = sentence_score(
-                    float(self._vector(*key) @ query),
+                    float(self._vector(*key, space) @ query),
                     overlap(terms, self._sentence_terms[key]),
                     kind is AnswerType.OTHER or has_answer_type(sentence, kind, self._person_names),
                     rank,
@@ -217,15 +294,18 @@ class Assistant:
         documents = self.corpus.passages[best.passage_index].documents
         chosen = [(best.passage_index, best.sentence_index)]
         for candidate in candidates[1:]:
-            if len(chosen) == MAX_QUOTES or candidate.score < best.score - EXTRA_QUOTE_MARGIN:
+            if len(chosen) == MAX_QUOTES or candidate.score < best.score - SAME_PASSAGE_MARGIN:
                 break
+            same_passage = candidate.passage_index == best.passage_index
+            if not same_passage and candidate.score < best.score - EXTRA_QUOTE_MARGIN:
+                continue
             other = self.corpus.passages[candidate.passage_index].documents
             if other and not other <= documents:
                 continue
             chosen.append((candidate.passage_index, candidate.sentence_index))
         return sorted(chosen)
 
-    def _corrected(self, question, lang, query, conflicts: list[Conflict], hits: list[Passage]) -> Answer:
+    def _corrected(self, question, lang, query, space, conflicts: list[Conflict], hits: list[Passage]) -> Answer:
         chosen: list[tuple[int, int]] = []
         for conflict in conflicts[:2]:
             pool: dict[tuple[int, int], float] = {}
@@ -233,7 +313,7 @@ class Assistant:
                 for p_index, s_index, fact_score in self._facts.get((document, conflict.attribute), []):
                     passage = self.corpus.passages[p_index]
                     both = {conflict.named, conflict.owner} <= passage.documents
-                    relevance = float(self._vector(p_index, s_index) @ query)
+                    relevance = float(self._vector(p_index, s_index, space) @ query)
                     pool[(p_index, s_index)] = fact_score + 0.5 * relevance + (0.15 if both else 0.0)
             ranked = sorted(pool, key=lambda key: -pool[key])
             covered: set[str] = set()

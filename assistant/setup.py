@@ -1,4 +1,4 @@
-"""Put the pipeline together: corpus, encoder, index (built if missing or stale), retriever, assistant."""
+"""Put the pipeline together: corpus, encoders, index (built if missing or stale), retriever, assistant."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from pathlib import Path
 from assistant.answerer import Assistant
 from corpus import load_corpus
 from index import HybridRetriever, ensure_index, load_encoder
+from index.encoders import MULTILINGUAL_DEFAULT, load_multilingual_encoder
+from index.store import MULTILINGUAL, PRIMARY
 
 
-def load_assistant(corpus_dir: Path, index_dir: Path, model: str, progress: bool = False) -> Assistant:
+def load_assistant(corpus_dir: Path, index_dir: Path, model: str, multilingual_model: str = MULTILINGUAL_DEFAULT,
+                   progress: bool = False) -> Assistant:
     corpus = load_corpus(corpus_dir)
-    encoder = load_encoder(model)
-    loaded = ensure_index(corpus, encoder, index_dir, progress=progress)
-    return Assistant(corpus, HybridRetriever(corpus, loaded, encoder))
+    encoders = {PRIMARY: load_encoder(model)}
+    second = load_multilingual_encoder(multilingual_model)
+    if second is not None:
+        encoders[MULTILINGUAL] = second
+    loaded = ensure_index(corpus, encoders, index_dir, progress=progress)
+    return Assistant(corpus, HybridRetriever(corpus, loaded, encoders))

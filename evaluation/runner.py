@@ -52,9 +52,9 @@ class Evaluation:
     summary: dict = field(default_factory=dict)
 
 
-def evaluate_answerer(name: str, answerer, corpus, questions: list[GoldQuestion], retriever=None,
+def evaluate_answerer(name: str, answerer, corpus, questions: list[GoldQuestion], retrieve=None,
                       progress: bool = True) -> Evaluation:
-    """Answer every question; `retriever` (optional) also measures passage retrieval."""
+    """Answer every question; `retrieve(question, k)` (optional) also measures passage retrieval."""
     evaluation = Evaluation(name)
     for gold in tqdm(questions, desc=name, disable=not progress, unit="q"):
         started = time.perf_counter()
@@ -76,14 +76,14 @@ def evaluate_answerer(name: str, answerer, corpus, questions: list[GoldQuestion]
         if conflated:
             extra_reasons.append("cites a passage about another document (conflation)")
         rank = None
-        if retriever is not None and expect.passages:
-            hits = retriever.search(gold.question, k=RETRIEVAL_DEPTH).hits
+        if retrieve is not None and expect.passages:
+            hits = retrieve(gold.question, RETRIEVAL_DEPTH)
             rank = metrics.first_relevant_rank([h.passage.id for h in hits], expect.passages)
         evaluation.results.append(QuestionResult(
             id=gold.id, question=gold.question, kind=gold.kind, lang=gold.lang, expected_status=expect.status,
             status=answer.status, answer=answer.answer, quotes=[q.model_dump() for q in answer.quotes],
             correct=not accuracy_reasons, reasons=accuracy_reasons + extra_reasons, conflates=conflated, invalid_quotes=invalid, latency_ms=latency,
-            retrieval_measured=retriever is not None and bool(expect.passages), retrieval_rank=rank, note=gold.note,
+            retrieval_measured=retrieve is not None and bool(expect.passages), retrieval_rank=rank, note=gold.note,
         ))
     evaluation.summary = summarize(evaluation.results)
     return evaluation
@@ -249,9 +249,11 @@ def run_cli(load_assistant, settings, question_files, report_dir: Path, fail_und
     assistant = load_assistant(settings)
     progress = console.is_terminal
     evaluations = [
-        evaluate_answerer("assistant", assistant, assistant.corpus, questions, retriever=assistant.retriever, progress=progress),
+        evaluate_answerer("assistant", assistant, assistant.corpus, questions, retrieve=assistant.retrieve,
+                          progress=progress),
         evaluate_answerer("naive baseline", NaiveAnswerer(assistant.retriever), assistant.corpus, questions,
-                          retriever=assistant.retriever, progress=progress),
+                          retrieve=lambda q, k: assistant.retriever.search(q, k=k, use_lexical=False).hits,
+                          progress=progress),
     ]
     missed = missed_thresholds(evaluations[0].summary, thresholds)
     write_report(evaluations, report_dir, thresholds, missed)

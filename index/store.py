@@ -1,11 +1,11 @@
 """The index artifact on disk: build it atomically, load it, and say clearly what is wrong.
 
 Layout of an index directory:
-    manifest.json   corpus hash, model name and dimension, counts, versions, build time
-    units.json      one [passage_id, kind, sentence_index] row per unit
-    dense.faiss     FAISS index over the unit embeddings
-    vectors.npy     the unit embeddings (the answerer scores sentences with them)
-    lexical/        bm25s index over the unit texts
+    manifest.json        corpus hash, model names and dimensions, counts, versions, build time
+    units.json           one [passage_id, kind, sentence_index] row per unit
+    dense-SPACE.faiss    FAISS index over the unit embeddings of one encoder ("primary", "multilingual")
+    vectors-SPACE.npy    those embeddings (the answerer scores sentences with them)
+    lexical/             bm25s index over the unit texts
 """
 
 from __future__ import annotations
@@ -48,14 +48,39 @@ class IndexCorrupt(IndexProblem):
     pass
 
 
+PRIMARY = "primary"
+MULTILINGUAL = "multilingual"
+
+
+@dataclass
+class DenseSpace:
+    """One encoder's view of the units: its FAISS index and the raw vectors."""
+
+    model: str
+    index: faiss.Index
+    vectors: np.ndarray
+
+
 @dataclass
 class LoadedIndex:
     directory: Path
     manifest: dict
     units: list[Unit]
-    dense: faiss.Index
-    vectors: np.ndarray
+    spaces: dict[str, DenseSpace]
     lexical: LexicalIndex
+
+    @property
+    def dense(self) -> faiss.Index:
+        return self.spaces[PRIMARY].index
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self.spaces[PRIMARY].vectors
+
+
+def as_spaces(encoders: Encoder | dict[str, Encoder]) -> dict[str, Encoder]:
+    """A single encoder is the primary space."""
+    return dict(encoders) if isinstance(encoders, dict) else {PRIMARY: encoders}
 
 
 def _versions() -> dict[str, str]:
@@ -70,28 +95,35 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def build_index(corpus: Corpus, encoder: Encoder, index_dir: Path, progress: bool = False) -> Path:
+def build_index(corpus: Corpus, encoders: Encoder | dict[str, Encoder], index_dir: Path, progress: bool = False) -> Path:
     """Embed and index every unit of the corpus; the new index replaces the old one atomically."""
     started = time.perf_counter()
+    encoders = as_spaces(encoders)
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     units = corpus_units(corpus)
-    vectors = encoder.encode_passages([u.text for u in units], progress=progress)
-    faiss_index = dense.make_index(vectors)
-    lexical = LexicalIndex.build([u.text for u in units])
+    texts = [u.text for u in units]
+    embedded = {space: encoder.encode_passages(texts, progress=progress) for space, encoder in encoders.items()}
+    lexical = LexicalIndex.build(texts)
     workdir = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
     try:
-        dense.save(faiss_index, workdir / "dense.faiss")
-        np.save(workdir / "vectors.npy", vectors)
+        index_types = {}
+        for space, vectors in embedded.items():
+            faiss_index = dense.make_index(vectors)
+            index_types[space] = dense.index_type(faiss_index)
+            dense.save(faiss_index, workdir / f"dense-{space}.faiss")
+            np.save(workdir / f"vectors-{space}.npy", vectors)
         lexical.save(workdir / "lexical")
         rows = [[corpus.passages[u.passage_index].id, u.kind, u.sentence_index] for u in units]
         (workdir / "units.json").write_text(json.dumps(rows), encoding="utf-8")
         manifest = {
             "format": FORMAT_VERSION,
             "corpus_hash": corpus.content_hash,
-            "model": encoder.name,
-            "dim": int(encoder.dim),
-            "index_type": dense.index_type(faiss_index),
+            "model": encoders[PRIMARY].name,
+            "dim": int(encoders[PRIMARY].dim),
+            "models": {space: encoder.name for space, encoder in encoders.items()},
+            "dims": {space: int(encoder.dim) for space, encoder in encoders.items()},
+            "index_type": index_types,
             "counts": {
                 "passages": len(corpus.passages),
                 "units": len(units),
@@ -134,15 +166,16 @@ def read_manifest(index_dir: Path) -> dict:
     return manifest
 
 
-def load_index(index_dir: Path, corpus: Corpus, model: str) -> LoadedIndex:
-    """Load an index built from exactly this corpus with this model, or raise IndexProblem."""
+def load_index(index_dir: Path, corpus: Corpus, models: str | dict[str, str]) -> LoadedIndex:
+    """Load an index built from exactly this corpus with these models ({space: model}), or raise IndexProblem."""
     index_dir = Path(index_dir)
+    models = dict(models) if isinstance(models, dict) else {PRIMARY: models}
     manifest = read_manifest(index_dir)
     if manifest.get("corpus_hash") != corpus.content_hash:
         raise IndexStale(f"the index at {index_dir} was built from another version of the corpus; {REBUILD_HINT}")
-    if manifest.get("model") != model:
+    if manifest.get("models") != models:
         raise IndexStale(
-            f"the index at {index_dir} was built with the model {manifest.get('model')!r}, not {model!r}; {REBUILD_HINT}"
+            f"the index at {index_dir} was built with the models {manifest.get('models')!r}, not {models!r}; {REBUILD_HINT}"
         )
     try:
         rows = json.loads((index_dir / "units.json").read_text(encoding="utf-8"))
@@ -153,21 +186,31 @@ def load_index(index_dir: Path, corpus: Corpus, model: str) -> LoadedIndex:
             passage = corpus.passages[p_index]
             text = passage.sentences[sentence_index] if kind == "sentence" else ""
             units.append(Unit(p_index, kind, int(sentence_index), text))
-        faiss_index = dense.load(index_dir / "dense.faiss")
-        vectors = np.load(index_dir / "vectors.npy", allow_pickle=False)
+        spaces = {
+            space: DenseSpace(
+                model, dense.load(index_dir / f"dense-{space}.faiss"),
+                np.load(index_dir / f"vectors-{space}.npy", allow_pickle=False),
+            )
+            for space, model in models.items()
+        }
         lexical = LexicalIndex.load(index_dir / "lexical", len(units))
     except Exception as exc:  # any unreadable or inconsistent file means the same thing to the user
         raise IndexCorrupt(f"the index at {index_dir} is damaged ({type(exc).__name__}: {exc}); {REBUILD_HINT}") from None
     expected = manifest.get("counts", {}).get("units")
-    if not (len(units) == faiss_index.ntotal == len(vectors) == expected) or vectors.shape[1] != manifest.get("dim"):
-        raise IndexCorrupt(f"the index files at {index_dir} do not agree with each other; {REBUILD_HINT}")
-    return LoadedIndex(index_dir, manifest, units, faiss_index, vectors, lexical)
+    for space, loaded in spaces.items():
+        consistent = len(units) == loaded.index.ntotal == len(loaded.vectors) == expected
+        if not consistent or loaded.vectors.shape[1] != manifest["dims"].get(space):
+            raise IndexCorrupt(f"the index files at {index_dir} do not agree with each other; {REBUILD_HINT}")
+    return LoadedIndex(index_dir, manifest, units, spaces, lexical)
 
 
-def ensure_index(corpus: Corpus, encoder: Encoder, index_dir: Path, progress: bool = False) -> LoadedIndex:
+def ensure_index(corpus: Corpus, encoders: Encoder | dict[str, Encoder], index_dir: Path,
+                 progress: bool = False) -> LoadedIndex:
     """Load the index, building it first if it is missing, stale or damaged."""
+    encoders = as_spaces(encoders)
+    models = {space: encoder.name for space, encoder in encoders.items()}
     try:
-        return load_index(index_dir, corpus, encoder.name)
+        return load_index(index_dir, corpus, models)
     except IndexProblem:
-        build_index(corpus, encoder, index_dir, progress=progress)
-        return load_index(index_dir, corpus, encoder.name)
+        build_index(corpus, encoders, index_dir, progress=progress)
+        return load_index(index_dir, corpus, models)

@@ -68,12 +68,18 @@ def corpus_check(corpus: CorpusOption = None) -> None:
 def build(corpus: CorpusOption = None, index: IndexOption = None) -> None:
     """Embed the corpus and write the search index (atomically)."""
     from index import build_index, load_encoder
+    from index.encoders import load_multilingual_encoder
+    from index.store import MULTILINGUAL, PRIMARY
 
     settings = _settings(corpus, index)
     loaded_corpus = _load_corpus(settings)
-    encoder = load_encoder(settings.model)
-    build_index(loaded_corpus, encoder, settings.index_dir, progress=sys.stderr.isatty())
-    typer.echo(f"built {settings.index_dir} ({len(loaded_corpus.passages)} passages, model {encoder.name})")
+    encoders = {PRIMARY: load_encoder(settings.model)}
+    second = load_multilingual_encoder(settings.multilingual_model)
+    if second is not None:
+        encoders[MULTILINGUAL] = second
+    build_index(loaded_corpus, encoders, settings.index_dir, progress=sys.stderr.isatty())
+    names = ", ".join(e.name for e in encoders.values())
+    typer.echo(f"built {settings.index_dir} ({len(loaded_corpus.passages)} passages, models {names})")
 
 
 def load_assistant_or_exit(settings: Settings):
@@ -82,7 +88,7 @@ def load_assistant_or_exit(settings: Settings):
     from index import IndexProblem
 
     try:
-        return load_assistant(settings.corpus_dir, settings.index_dir, settings.model)
+        return load_assistant(settings.corpus_dir, settings.index_dir, settings.model, settings.multilingual_model)
     except CorpusError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)

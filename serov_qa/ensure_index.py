@@ -10,7 +10,8 @@ import sys
 
 from corpus import CorpusError, load_corpus
 from index import IndexProblem, build_index, load_encoder
-from index.store import load_index, read_manifest
+from index.encoders import load_multilingual_encoder
+from index.store import MULTILINGUAL, PRIMARY, read_manifest
 from serov_qa.settings import Settings
 
 
@@ -21,20 +22,22 @@ def main() -> int:
     except CorpusError as exc:
         print(exc, file=sys.stderr)
         return 1
+    wanted = {PRIMARY: settings.model}
+    if settings.multilingual_model not in ("", "off", "none"):
+        wanted[MULTILINGUAL] = settings.multilingual_model
     try:
         manifest = read_manifest(settings.index_dir)
-        if manifest.get("corpus_hash") == corpus.content_hash and manifest.get("model") == settings.model:
+        if manifest.get("corpus_hash") == corpus.content_hash and manifest.get("models") == wanted:
             print(f"index is up to date: {settings.index_dir}")
             return 0
-    except IndexProblem:
-        pass
-    encoder = load_encoder(settings.model)
-    try:
-        load_index(settings.index_dir, corpus, encoder.name)
-        return 0
+        print("the corpus or the models changed: rebuilding the index")
     except IndexProblem as problem:
         print(f"building the index ({problem})")
-    build_index(corpus, encoder, settings.index_dir, progress=sys.stderr.isatty())
+    encoders = {PRIMARY: load_encoder(settings.model)}
+    second = load_multilingual_encoder(settings.multilingual_model)
+    if second is not None:
+        encoders[MULTILINGUAL] = second
+    build_index(corpus, encoders, settings.index_dir, progress=sys.stderr.isatty())
     print(f"built {settings.index_dir}")
     return 0
 

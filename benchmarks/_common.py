@@ -1,0 +1,187 @@
+"""Helpers shared by the benchmark scripts: timing summaries, memory, machine facts, the report file.
+
+Why: every script in benchmarks/ reports latencies the same way (p50/p95 in
+milliseconds), measures memory the same way (resident set size via psutil), and
+writes its own section of docs/performance.md between markers, so the scripts
+can be run in any order without erasing each other's figures.
+Usage: from _common import summarize, rss_mb, write_section  (benchmarks/ is on sys.path when a script runs)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as _dt
+import gc
+import os
+import platform
+import re
+import resource
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+PERFORMANCE_DOC = ROOT / "docs" / "performance.md"
+DOC_TITLE = "# Performance\n\nFigures measured by the scripts in `benchmarks/`; each script rewrites only its own section.\n"
+
+
+def ensure_project_on_path() -> None:
+    """Let `python benchmarks/x.py` import the project packages even without an editable install."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+def summarize(seconds: Sequence[float]) -> dict[str, float]:
+    """p50, p95, mean, min and max of a list of durations, in milliseconds."""
+    if len(seconds) == 0:
+        return {"n": 0, "p50": float("nan"), "p95": float("nan"), "mean": float("nan"),
+                "min": float("nan"), "max": float("nan")}
+    ms = np.asarray(seconds, dtype=np.float64) * 1000.0
+    return {
+        "n": int(ms.size),
+        "p50": float(np.percentile(ms, 50)),
+        "p95": float(np.percentile(ms, 95)),
+        "mean": float(ms.mean()),
+        "min": float(ms.min()),
+        "max": float(ms.max()),
+    }
+
+
+def fmt_ms(value: float) -> str:
+    """A latency in ms with sensible precision (0.042, 1.37, 12.4, 153)."""
+    if value != value:  # NaN
+        return "n/a"
+    if value < 0.1:
+        return f"{value:.3f}"
+    if value < 10:
+        return f"{value:.2f}"
+    if value < 100:
+        return f"{value:.1f}"
+    return f"{value:.0f}"
+
+
+def fmt_seconds(value: float) -> str:
+    if value != value:
+        return "n/a"
+    if value < 10:
+        return f"{value:.2f} s"
+    if value < 600:
+        return f"{value:.0f} s"
+    return f"{value / 60:.1f} min"
+
+
+# --- memory and disk ----------------------------------------------------------------------------
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the OS, so RSS shows what is still in use."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: RSS may then include freed-but-kept heap
+        pass
+
+
+def rss_mb(release: bool = True) -> float:
+    """Resident set size of this process in MiB (after releasing freed memory, by default)."""
+    if release:
+        release_memory()
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process since it started, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def path_size(path: Path) -> int:
+    """Bytes on disk of a file or of everything under a directory."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def fmt_bytes(count: float) -> str:
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}" if count / size < 100 else f"{count / size:.0f} {unit}"
+    return f"{int(count)} B"
+
+
+# --- machine facts --------------------------------------------------------------------------------
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def machine_facts(packages: Sequence[str] = ()) -> dict[str, str]:
+    facts = {
+        "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": cpu_model(),
+        "cores": str(usable_cores()),
+        "memory": fmt_bytes(psutil.virtual_memory().total),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+    for name in packages:
+        try:
+            facts[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            facts[name] = "not installed"
+    return facts
+
+
+def facts_line(facts: dict[str, str]) -> str:
+    return "; ".join(f"{key}: {value}" for key, value in facts.items())
+
+
+# --- markdown -------------------------------------------------------------------------------------
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
+    """A GitHub markdown table; `align` is one letter per column (l/r), default left for the first, right otherwise."""
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(str(h) for h in header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_section(name: str, body: str, path: Path = PERFORMANCE_DOC) -> Path:
+    """Put `body` between <!-- name:start --> and <!-- name:end --> in `path`, leaving every other section alone.
+
+    The section is replaced in place if its markers exist, appended otherwise; the file is
+    created (with a title) if missing, and written via a temporary file so it is never half-written.
+    """
+    path = Path(path)
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = path.read_text(encoding="utf-8") if path.exists() else DOC_TITLE
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
