@@ -26,6 +26,7 @@ from index.store import MULTILINGUAL, PRIMARY
 MAX_QUESTION_CHARS = 500
 PASSAGES_CONSIDERED = 6
 MAX_QUOTES = 3
+MAX_SENTENCES = 5
 EXTRA_QUOTE_MARGIN = 0.06  # a quote from another passage must score within this of the best one
 # A sentence of the best sentence's own passage is quoted beside it when it scores within this margin:
 # passages are short and written as one unit, so the answer is often split over two of their sentences.
@@ -183,14 +184,20 @@ class Assistant:
         return SourceRef(id=source.id, title=source.title, url=source.url, locator=locator)
 
     def _quotes(self, chosen: list[tuple[int, int]]) -> list[Quote]:
-        """Quotes in reading order; adjacent sentences of one passage become one quote."""
-        grouped: list[tuple[int, list[int]]] = []
+        """At most MAX_QUOTES quotes, best passage first; a passage's adjacent sentences make one quote."""
+        by_passage: dict[int, list[int]] = {}
         for p_index, s_index in chosen:
-            if grouped and grouped[-1][0] == p_index and abs(grouped[-1][1][-1] - s_index) == 1:
-                grouped[-1][1].append(s_index)
-            else:
-                grouped.append((p_index, [s_index]))
-        return [self._quote(p, sorted(s)) for p, s in grouped]
+            by_passage.setdefault(p_index, []).append(s_index)
+        quotes = []
+        for p_index, sentence_indexes in by_passage.items():
+            run: list[int] = []
+            for s_index in sorted(sentence_indexes):
+                if run and s_index != run[-1] + 1:
+                    quotes.append(self._quote(p_index, run))
+                    run = []
+                run.append(s_index)
+            quotes.append(self._quote(p_index, run))
+        return quotes[:MAX_QUOTES]
 
     def _suggestions(self, hits: list[Passage], quoted: set[str], question: str) -> list[str]:
         seen = {" ".join(tokens(question))}
@@ -215,7 +222,7 @@ class Assistant:
         spaces = self.spaces_for(detected)
         lead = spaces[0]
         detection = self.detector.detect(question)
-        conflicts = find_conflicts(detection, self.corpus.subjects)
+        conflicts = find_conflicts(detection, self.corpus.subjects, question)
         only = detection.documents or None
         if conflicts:
             only = sorted({c.named for c in conflicts} | {c.owner for c in conflicts})
@@ -256,7 +263,8 @@ class Assistant:
         confidence = analysis.confidence
         if not analysis.candidates or confidence < 0.5:
             return self._abstained(question, lang, passages, confidence)
-        chosen = self._choose(analysis.candidates)
+        named = set(analysis.detection.documents)
+        chosen = self._choose(analysis.candidates, comparison=named if len(named) > 1 else None)
         quotes = self._quotes(chosen)
         intro = phrase("intro", lang)
         if any(self.corpus.passages[p].disputed for p, _ in chosen):
@@ -288,22 +296,34 @@ class Assistant:
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
-    def _choose(self, candidates: list[Candidate]) -> list[tuple[int, int]]:
-        """The best sentence, plus up to two close runners-up that bring no other document in."""
+    def _choose(self, candidates: list[Candidate], comparison: set[str] | None = None) -> list[tuple[int, int]]:
+        """The best sentence, plus close runners-up (first from its own passage) that bring no other document in.
+
+        For a comparison of documents, the whole best passage is quoted, and the best sentence of each
+        other passage that covers all the compared documents (signers, dates, purposes: each its own passage).
+        """
         best = candidates[0]
         documents = self.corpus.passages[best.passage_index].documents
         chosen = [(best.passage_index, best.sentence_index)]
+        quoted_passages = {best.passage_index}
         for candidate in candidates[1:]:
-            if len(chosen) == MAX_QUOTES or candidate.score < best.score - SAME_PASSAGE_MARGIN:
+            if len(chosen) == MAX_SENTENCES:
                 break
+            passage = self.corpus.passages[candidate.passage_index]
             same_passage = candidate.passage_index == best.passage_index
-            if not same_passage and candidate.score < best.score - EXTRA_QUOTE_MARGIN:
+            if comparison:
+                wanted = same_passage or (comparison <= passage.documents and candidate.passage_index not in quoted_passages)
+            elif same_passage:
+                wanted = candidate.score >= best.score - SAME_PASSAGE_MARGIN
+            else:
+                wanted = candidate.score >= best.score - EXTRA_QUOTE_MARGIN
+            if not wanted:
                 continue
-            other = self.corpus.passages[candidate.passage_index].documents
-            if other and not other <= documents:
+            if passage.documents and not passage.documents <= documents:
                 continue
             chosen.append((candidate.passage_index, candidate.sentence_index))
-        return sorted(chosen)
+            quoted_passages.add(candidate.passage_index)
+        return chosen
 
     def _corrected(self, question, lang, query, space, conflicts: list[Conflict], hits: list[Passage]) -> Answer:
         chosen: list[tuple[int, int]] = []
@@ -325,7 +345,7 @@ class Assistant:
                 covered |= documents
                 if {conflict.named, conflict.owner} <= covered or len(chosen) >= MAX_QUOTES:
                     break
-        quotes = self._quotes(chosen[:MAX_QUOTES])
+        quotes = self._quotes(chosen)
         return Answer(
             question=question, status="corrected", lang=lang, confidence=1.0, quotes=quotes,
             answer=self._compose(phrase("corrected", lang), quotes),

@@ -13,12 +13,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 from assistant.subjects import Detection
 from corpus import Subject
-from corpus.text import fold
+from corpus.text import fold, tokens
 
 IMPLYING_ATTRIBUTE = "signer"
-ATTRIBUTES_CHECKED_WITHOUT_A_NAMED_DOCUMENT = ("signer", "number", "purpose")
+ATTRIBUTES_CHECKED_WITHOUT_A_NAMED_DOCUMENT = ("signer", "number", "purpose", "publication")
+
+# A question that offers a choice ("... Beria's order or the Lithuanian one?") or asks about the
+# mix-up itself ("How does German Wikipedia confuse ...") compares; it does not assert a premise.
+# Folded words, in the six kiosk languages.
+_COMPARISON = re.compile(
+    r"\b(or|either|versus|vs|compare|compared|comparison|differ|differs|difference|different|same|distinguish|"
+    r"confuse|confused|confusion|mix|mixed|mixes|mistake|mistaken|wrong|wrongly|error|"
+    r"ar|arba|skirtumas|vai|jeb|atskiriba|voi|vai|erinevus|или|разница|отличие|путают|oder|unterschied|verwechs\w*)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +40,10 @@ class Conflict:
     mention: str  # the words of the question that carry it
 
 
-def find_conflicts(detection: Detection, subjects: dict[str, Subject]) -> list[Conflict]:
+def find_conflicts(detection: Detection, subjects: dict[str, Subject], question: str = "") -> list[Conflict]:
+    words = " ".join(tokens(question))
+    if _COMPARISON.search(words):
+        return []
     named = list(detection.documents)
     implied = not named
     if implied:
@@ -45,5 +59,15 @@ def find_conflicts(detection: Detection, subjects: dict[str, Subject]) -> list[C
             continue
         if implied and mention.attribute not in ATTRIBUTES_CHECKED_WITHOUT_A_NAMED_DOCUMENT:
             continue
+        if mention.attribute == "date" and _inside_event_name(mention, detection):
+            continue  # "the 14 June 1941 deportation" names the event; it does not date a document
         conflicts.append(Conflict(document.id, mention.subject, mention.attribute, mention.text))
     return conflicts
+
+
+def _inside_event_name(mention, detection: Detection) -> bool:
+    return any(
+        alias.subject not in ("serov_instructions", "order_001223", "order_0054")
+        and alias.start <= mention.start and mention.end <= alias.end
+        for alias in detection.aliases
+    )

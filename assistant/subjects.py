@@ -35,6 +35,7 @@ class Detection:
     subjects: set[str] = field(default_factory=set)  # every subject named
     documents: list[str] = field(default_factory=list)  # the documents named, in order of appearance
     attributes: list[Mention] = field(default_factory=list)  # document attributes mentioned
+    aliases: list[Mention] = field(default_factory=list)  # every alias found
 
 
 class SubjectDetector:
@@ -68,6 +69,8 @@ class SubjectDetector:
         return match[0] if match else token
 
     def mentions(self, question: str) -> list[Mention]:
+        """Aliases and attribute mentions in the question. Each kind claims words separately, so
+        "14 June 1941" is both the deportation (an alias) and a date (an attribute)."""
         words = [self._canonical(t) for t in tokens(question)]
         spans = [
             (start, start + len(pattern), pattern)
@@ -77,21 +80,22 @@ class SubjectDetector:
         ]
         # Longest spans first, so a longer alias claims its words before a shorter one.
         spans.sort(key=lambda span: (span[0] - span[1], span[0]))
-        taken = [False] * len(words)
+        taken = {"alias": [False] * len(words), "attribute": [False] * len(words)}
         found: list[Mention] = []
         for start, end, pattern in spans:
-            if any(taken[start:end]):
-                continue
-            taken[start:end] = [True] * (end - start)
-            # The same words may be an alias and an attribute ("0054" is both): all of them count.
-            found.extend(Mention(kind, subject, attribute, text, start, end)
-                         for kind, subject, attribute, text in self._patterns[pattern])
+            for kind, subject, attribute, text in self._patterns[pattern]:
+                if any(taken[kind][start:end]) and not any(
+                        m.kind == kind and (m.start, m.end) == (start, end) for m in found):
+                    continue
+                taken[kind][start:end] = [True] * (end - start)
+                found.append(Mention(kind, subject, attribute, text, start, end))
         return sorted(found, key=lambda m: m.start)
 
     def detect(self, question: str) -> Detection:
         detection = Detection()
         for mention in self.mentions(question):
             if mention.kind == "alias":
+                detection.aliases.append(mention)
                 detection.subjects.add(mention.subject)
                 if mention.subject in self.documents and mention.subject not in detection.documents:
                     detection.documents.append(mention.subject)

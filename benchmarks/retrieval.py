@@ -385,6 +385,56 @@ def synthetic_retriever(encoder, dense_index, vectors, lexical, count: int):
     return HybridRetriever(SimpleNamespace(passages=_SyntheticPassages(count)), index, encoder)
 
 
+def _bincount_relevance(data, indptr, indices, num_docs, query_tokens_ids, dtype):
+    """bm25s's numpy scorer with np.add.at (unbuffered, slow) replaced by one np.bincount over the postings."""
+    starts, ends = indptr[query_tokens_ids], indptr[query_tokens_ids + 1]
+    ids = np.concatenate([indices[a:b] for a, b in zip(starts, ends)])
+    weights = np.concatenate([data[a:b] for a, b in zip(starts, ends)])
+    return np.bincount(ids, weights=weights, minlength=num_docs).astype(dtype, copy=False)
+
+
+def lexical_experiments(retriever, lexical, questions: Sequence[str], warmup: int) -> dict:
+    """Lexical and hybrid latency with other bm25s settings on the same index (not the shipped configuration)."""
+    import importlib.util
+
+    model = lexical._model
+    original_retrieve = model.retrieve
+
+    def inline_retrieve(*args, **kwargs):  # no per-query thread pool
+        return original_retrieve(*args, **{**kwargs, "n_threads": 0})
+
+    def set_variant(inline: bool, bincount: bool, backend: str = "numpy") -> None:
+        for name in ("retrieve", "_compute_relevance_from_scores"):
+            model.__dict__.pop(name, None)
+        if inline:
+            model.retrieve = inline_retrieve
+        if bincount:
+            model._compute_relevance_from_scores = _bincount_relevance
+        model.backend = backend
+
+    variants = [("n_threads=0", True, False, "numpy"), ("bincount scorer", False, True, "numpy"),
+                ("bincount scorer + n_threads=0", True, True, "numpy")]
+    if importlib.util.find_spec("numba") is not None:
+        import bm25s
+
+        if getattr(bm25s, "NUMBA_AVAILABLE", False):
+            variants.append(("numba backend", False, False, "numba"))
+    found = {}
+    original_backend = model.backend
+    try:
+        for label, inline, bincount, backend in variants:
+            set_variant(inline, bincount, backend)
+            _, first_s = timed(lexical.search, questions[0], 10)  # numba compiles on the first call
+            times = time_queries(retriever, questions, warmup)
+            found[label] = {"lexical": times["lexical"], "hybrid": times["hybrid"], "first_call_s": first_s}
+            print(f"    lexical experiment {label}: lexical p50/p95 {fmt_ms(times['lexical']['p50'])}/"
+                  f"{fmt_ms(times['lexical']['p95'])} ms, hybrid {fmt_ms(times['hybrid']['p50'])}/"
+                  f"{fmt_ms(times['hybrid']['p95'])} ms", flush=True)
+    finally:
+        set_variant(False, False, original_backend)
+    return found
+
+
 def hnsw_calibration(real: np.ndarray, queries: np.ndarray) -> dict:
     """HNSW build rate and search time over real embeddings versus random vectors of the same shape."""
     from index import dense
@@ -443,6 +493,10 @@ def run_synthetic(spec: dict) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
     latency = time_queries(retriever, questions, spec["warmup"])
     latency["postings"] = postings_per_query(lexical, questions)
+    experiments = None
+    if spec.get("lexical_experiments") and spec.get("bm25_backend", "numpy") == "numpy":
+        print(f"  [{count:,}] lexical experiments ...", flush=True)
+        experiments = lexical_experiments(retriever, lexical, questions, spec["warmup"])
     result = {
         "name": f"{count:,}", "passages": count, "units": count, "dense_indexed": indexed,
         "dense_kind": _describe_dense(dense_index), "vectors": kind, "encoder_load_s": load_s,
@@ -451,7 +505,8 @@ def run_synthetic(spec: dict) -> dict:
         "build_total_s": embed_s + dense_s + lexical_s, "build_total_label": "embed/random + dense + lexical",
         "lexical_vocabulary": len(lexical._model.vocab_dict),
         "disk": {**files, "total": sum(files.values())}, "rss_before_mb": rss_before, "rss_after_mb": rss_after,
-        "peak_rss_mb": peak_rss_mb(), "latency": latency, "bm25_warm_s": bm25_warm_s, **info,
+        "peak_rss_mb": peak_rss_mb(), "latency": latency, "bm25_warm_s": bm25_warm_s,
+        "lexical_experiments": experiments, **info,
     }
     if kind == "real" and spec.get("calibrate"):
         print(f"  [{count:,}] HNSW calibration: real vs random vectors ...", flush=True)
@@ -531,6 +586,32 @@ def latency_table(results: list[dict]) -> str:
          "CPU used by other processes"],
         rows,
     )
+
+
+def experiments_section(results: list[dict]) -> list[str]:
+    rows = []
+    for r in results:
+        for label, found in (r.get("lexical_experiments") or {}).items():
+            if not rows or rows[-1][0] != r["name"]:
+                lat = r["latency"]
+                rows.append([r["name"], "shipped: numpy scorer, n_threads=1",
+                             f"{fmt_ms(lat['lexical']['p50'])} / {fmt_ms(lat['lexical']['p95'])}",
+                             f"{fmt_ms(lat['hybrid']['p50'])} / {fmt_ms(lat['hybrid']['p95'])}", ""])
+            rows.append([r["name"], label, f"{fmt_ms(found['lexical']['p50'])} / {fmt_ms(found['lexical']['p95'])}",
+                         f"{fmt_ms(found['hybrid']['p50'])} / {fmt_ms(found['hybrid']['p95'])}",
+                         fmt_seconds(found["first_call_s"])])
+    if not rows:
+        return []
+    return [
+        "### Lexical search experiments (not the shipped configuration), ms (p50 / p95)",
+        "",
+        "Same index and questions, other bm25s settings: `n_threads=0` runs the search in the calling thread instead "
+        "of a one-thread pool per query; the bincount scorer replaces bm25s's `np.add.at` accumulation with "
+        "`np.bincount` (same scores); the numba backend is bm25s's compiled scorer and top-k (needs numba).",
+        "",
+        markdown_table(["corpus", "lexical variant", "lexical", "hybrid", "first call"], rows, align="llrrr"),
+        "",
+    ]
 
 
 def target_lines(results: list[dict]) -> list[str]:
@@ -643,11 +724,13 @@ def notes(results: list[dict], args: argparse.Namespace) -> list[str]:
     return out
 
 
-def render(results: list[dict], args: argparse.Namespace, command: str, total_s: float, facts: dict) -> str:
+def render(results: list[dict], args: argparse.Namespace, command: str, total_s: float, facts: dict,
+           waited_s: float = 0.0) -> str:
+    waited = f" (plus {fmt_seconds(waited_s)} waiting for other processes to leave the CPUs)" if waited_s >= 1 else ""
     parts = [
         "## Retrieval",
         "",
-        f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(total_s)}.",
+        f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(total_s)}{waited}.",
         "",
         f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.",
         "",
@@ -663,6 +746,7 @@ def render(results: list[dict], args: argparse.Namespace, command: str, total_s:
         "",
         latency_table(results),
         "",
+        *experiments_section(results),
         "### Notes",
         "",
         *[f"- {line}" for line in notes(results, args)],
@@ -680,6 +764,18 @@ def busy_cpu_s() -> float:
     return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
 
 
+def wait_for_idle(limit_s: float, window_s: float = 10.0, threshold: float = 0.10) -> float:
+    """Wait until other processes use less than `threshold` of all cores over `window_s`, or `limit_s` has passed."""
+    started = time.perf_counter()
+    while True:
+        before = busy_cpu_s()
+        time.sleep(window_s)
+        share = (busy_cpu_s() - before) / (window_s * usable_cores())
+        waited = time.perf_counter() - started
+        if share < threshold or waited >= limit_s:
+            return waited
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000",
@@ -695,6 +791,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bm25-backend", default="numpy", choices=("numpy", "numba"),
                         help="bm25s scoring backend; 'numba' (needs numba installed) is an experiment, "
                              "index/lexical.py uses numpy (default: %(default)s)")
+    parser.add_argument("--lexical-experiments", action="store_true",
+                        help="on synthetic corpora, also time lexical and hybrid search with other bm25s settings "
+                             "(no per-query thread pool, a bincount scorer, the numba backend if numba is importable)")
+    parser.add_argument("--wait-for-idle", type=float, default=0, metavar="SECONDS",
+                        help="before each corpus, wait up to this long for other processes to leave the CPUs "
+                             "(< 10%% busy over 10 s); 0 = do not wait (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=usable_cores(), help="torch and FAISS threads (default: all cores, %(default)s)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md", help="markdown file to update (default: %(default)s)")
     parser.add_argument("--no-write", action="store_true", help="print the section, do not write the markdown file")
@@ -713,13 +815,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = ([] if args.skip_shipped else [SHIPPED]) + args.size_list
     print(f"{command}\n{facts_line(facts)}; load average {os.getloadavg()[0]:.2f}", flush=True)
     started = time.perf_counter()
+    waited_total = 0.0
     results = []
     for size in cases:
         spec = {"size": size, "queries": args.queries, "warmup": args.warmup, "embed_up_to": args.embed_up_to,
-                "hnsw_max": args.hnsw_max, "threads": args.threads, "calibrate": True, "bm25_backend": args.bm25_backend}
+                "hnsw_max": args.hnsw_max, "threads": args.threads, "calibrate": True, "bm25_backend": args.bm25_backend,
+                "lexical_experiments": args.lexical_experiments}
         label = size if size == SHIPPED else f"{size:,} synthetic passages"
         print(f"- {label} ...", flush=True)
         # A fresh process per corpus: clean RSS and peak RSS, and all memory handed back between sizes.
+        waited = 0.0
+        if args.wait_for_idle:
+            waited = wait_for_idle(args.wait_for_idle)
+            waited_total += waited
+            print(f"  waited {waited:.0f} s for idle CPUs", flush=True)
         busy_before, wall_before = busy_cpu_s(), time.perf_counter()
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
             try:
@@ -738,8 +847,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  done in {fmt_seconds(result['wall_s'])}: hybrid p50/p95 {fmt_ms(lat['hybrid']['p50'])}/"
                   f"{fmt_ms(lat['hybrid']['p95'])} ms; other processes used "
                   f"{result['others_cpu_share'] * 100:.0f}% of the CPUs meanwhile", flush=True)
-    total_s = time.perf_counter() - started
-    section = render(results, args, command, total_s, facts)
+    total_s = time.perf_counter() - started - waited_total
+    section = render(results, args, command, total_s, facts, waited_total)
     print("\n" + section)
     if not args.no_write:
         path = write_section(SECTION, section, args.output)

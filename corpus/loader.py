@@ -59,8 +59,9 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 
 def content_hash(corpus_dir: Path) -> str:
+    """Hash of the passage files: what the search index is built from (sources and subjects are read at start-up)."""
     digest = hashlib.sha256()
-    for path in corpus_files(corpus_dir):
+    for path in sorted((corpus_dir / "passages").glob("*.md")):
         if path.exists():
             digest.update(path.relative_to(corpus_dir).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
