@@ -5,6 +5,8 @@ milliseconds), measures memory the same way (resident set size via psutil), and
 writes its own section of docs/performance.md between markers, so the scripts
 can be run in any order without erasing each other's figures.
 Usage: from _common import summarize, rss_mb, write_section  (benchmarks/ is on sys.path when a script runs)
+       (also: tree_rss_mb for another process and its children; busy_cpu_s, CpuWatch and wait_for_idle
+       to see and avoid other processes' load on the CPUs while measuring)
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ def ensure_project_on_path() -> None:
 # --- timing -------------------------------------------------------------------------------------
 
 def summarize(seconds: Sequence[float]) -> dict[str, float]:
-    """p50, p95, mean, min and max of a list of durations, in milliseconds."""
+    """p50, p95, p99, mean, min and max of a list of durations, in milliseconds (percentiles interpolated linearly)."""
     if len(seconds) == 0:
-        return {"n": 0, "p50": float("nan"), "p95": float("nan"), "mean": float("nan"),
+        return {"n": 0, "p50": float("nan"), "p95": float("nan"), "p99": float("nan"), "mean": float("nan"),
                 "min": float("nan"), "max": float("nan")}
     ms = np.asarray(seconds, dtype=np.float64) * 1000.0
     return {
         "n": int(ms.size),
         "p50": float(np.percentile(ms, 50)),
         "p95": float(np.percentile(ms, 95)),
+        "p99": float(np.percentile(ms, 99)),
         "mean": float(ms.mean()),
         "min": float(ms.min()),
         "max": float(ms.max()),
@@ -99,6 +102,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident set size of process `pid` plus all its descendants, in MiB (0 if it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
 def path_size(path: Path) -> int:
     """Bytes on disk of a file or of everything under a directory."""
     path = Path(path)
@@ -112,6 +131,80 @@ def fmt_bytes(count: float) -> str:
         if count >= size:
             return f"{count / size:.1f} {unit}" if count / size < 100 else f"{count / size:.0f} {unit}"
     return f"{int(count)} B"
+
+
+# --- CPU contention -------------------------------------------------------------------------------
+
+def busy_cpu_s() -> float:
+    """CPU seconds all processes on the machine have spent so far (everything but idle and I/O wait)."""
+    times = psutil.cpu_times()
+    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+def process_cpu_s(pid: int | None = None) -> float:
+    """CPU seconds used so far by process `pid` (default: this one), its threads and its descendants (live or reaped)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for i, proc in enumerate(procs):
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+        if i == 0:  # children already reaped by the root
+            total += t.children_user + t.children_system
+    return total
+
+
+class CpuWatch:
+    """Share of all cores used by *other* processes (not this one, not `pids`) between start() and stop().
+
+    Other work on the machine slows what is measured; a share above ~10% means the timings are inflated.
+    """
+
+    def __init__(self, pids: Sequence[int] = ()) -> None:
+        self.pids = list(pids)
+        self.share = float("nan")
+
+    def _own(self) -> float:
+        return process_cpu_s() + sum(process_cpu_s(pid) for pid in self.pids)
+
+    def start(self) -> "CpuWatch":
+        self._busy, self._own0, self._wall = busy_cpu_s(), self._own(), _monotonic()
+        return self
+
+    def stop(self) -> float:
+        wall = _monotonic() - self._wall
+        others = busy_cpu_s() - self._busy - (self._own() - self._own0)
+        self.share = max(0.0, others) / (max(wall, 1e-9) * usable_cores())
+        return self.share
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.perf_counter()
+
+
+def wait_for_idle(limit_s: float, window_s: float = 10.0, threshold: float = 0.10) -> float:
+    """Wait until all processes together use less than `threshold` of all cores over `window_s`, or `limit_s` has passed.
+
+    Returns the seconds waited. Call it while this script itself is idle.
+    """
+    import time
+
+    started = time.perf_counter()
+    while True:
+        before = busy_cpu_s()
+        time.sleep(window_s)
+        share = (busy_cpu_s() - before) / (window_s * usable_cores())
+        waited = time.perf_counter() - started
+        if share < threshold or waited >= limit_s:
+            return waited
 
 
 # --- machine facts --------------------------------------------------------------------------------
@@ -170,18 +263,24 @@ def write_section(name: str, body: str, path: Path = PERFORMANCE_DOC) -> Path:
 
     The section is replaced in place if its markers exist, appended otherwise; the file is
     created (with a title) if missing, and written via a temporary file so it is never half-written.
+    An exclusive lock on a sibling lock file makes the read-modify-write safe when several
+    benchmark scripts finish at the same time.
     """
+    import fcntl
+
     path = Path(path)
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else DOC_TITLE
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: block, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = path.read_text(encoding="utf-8") if path.exists() else DOC_TITLE
+        if pattern.search(text):
+            text = pattern.sub(lambda _: block, text, count=1)
+        else:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
     return path

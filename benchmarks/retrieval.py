@@ -50,8 +50,8 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT, ensure_project_on_path, facts_line, fmt_bytes, fmt_ms, fmt_seconds, machine_facts, markdown_table,
-    path_size, peak_rss_mb, rss_mb, summarize, usable_cores, write_section,
+    ROOT, busy_cpu_s, ensure_project_on_path, facts_line, fmt_bytes, fmt_ms, fmt_seconds, machine_facts, markdown_table,
+    path_size, peak_rss_mb, rss_mb, summarize, usable_cores, wait_for_idle, write_section,
 )
 
 ensure_project_on_path()
@@ -607,7 +607,7 @@ def experiments_section(results: list[dict]) -> list[str]:
         "",
         "Same index and questions, other bm25s settings: `n_threads=0` runs the search in the calling thread instead "
         "of a one-thread pool per query; the bincount scorer replaces bm25s's `np.add.at` accumulation with "
-        "`np.bincount` (same scores); the numba backend is bm25s's compiled scorer and top-k (needs numba).",
+        "`np.bincount` (same scores, up to float rounding); the numba backend is bm25s's compiled scorer and top-k (needs numba).",
         "",
         markdown_table(["corpus", "lexical variant", "lexical", "hybrid", "first call"], rows, align="llrrr"),
         "",
@@ -755,26 +755,6 @@ def render(results: list[dict], args: argparse.Namespace, command: str, total_s:
 
 
 # --- main -----------------------------------------------------------------------------------------
-
-def busy_cpu_s() -> float:
-    """CPU seconds all processes on the machine have spent so far (everything but idle and I/O wait)."""
-    import psutil
-
-    times = psutil.cpu_times()
-    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
-
-
-def wait_for_idle(limit_s: float, window_s: float = 10.0, threshold: float = 0.10) -> float:
-    """Wait until other processes use less than `threshold` of all cores over `window_s`, or `limit_s` has passed."""
-    started = time.perf_counter()
-    while True:
-        before = busy_cpu_s()
-        time.sleep(window_s)
-        share = (busy_cpu_s() - before) / (window_s * usable_cores())
-        waited = time.perf_counter() - started
-        if share < threshold or waited >= limit_s:
-            return waited
-
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)

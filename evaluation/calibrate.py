@@ -37,14 +37,15 @@ def main() -> None:
         analysis = assistant.analyze(gold.question)
         if analysis.conflicts or not analysis.candidates:
             continue
-        points[analysis.lead].append((analysis.evidence, gold.expect.status == "abstained"))
+        group = f"{analysis.lead}/{'en' if analysis.language == 'en' else 'other'}"
+        points[group].append((analysis.evidence, gold.expect.status == "abstained"))
     for space, values in sorted(points.items()):
         evidence = np.array([v for v, _ in values])
         abstain = np.array([a for _, a in values])
         print(f"\n{space}: {len(values)} questions ({abstain.sum()} should be declined)")
         print(f"{'threshold':>9} {'declined':>9} {'wrongly declined':>17}")
         best = None
-        for threshold in np.arange(0.30, 1.00, 0.01):
+        for threshold in np.arange(0.30, 1.60, 0.01):
             below = evidence < threshold
             recall = below[abstain].mean() if abstain.any() else float("nan")
             false_rate = below[~abstain].mean() if (~abstain).any() else float("nan")

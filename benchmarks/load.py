@@ -1,0 +1,678 @@
+"""Load test of the real server over loopback: /api/ask latency, throughput, errors, cache, readiness and memory.
+
+What: makes sure the index exists (`python -m serov_qa.ensure_index`, untimed), then for each concurrency
+level (1, 8 and 32 by default) starts a fresh server, `python -m serov_qa.cli serve --host 127.0.0.1
+--port <free port>`, with SEROV_QA_RATE_LIMIT=off, HF_HUB_OFFLINE=1 and a throw-away question log;
+times it from process start to the first 200 of /readyz (polled every 50 ms); sends a few untimed
+warm-up questions; then drives POST /api/ask with httpx.AsyncClient at that concurrency for a bounded
+number of requests (200, 400, 400 by default): about half distinct gold questions, each asked once, and
+half repeats of a few "hot" gold questions, in a fixed shuffled order. It records per request latency and
+errors (any status but 200, a malformed answer, a timeout or a connection error), throughput, the peak
+RSS of the server process and its children (sampled every 50 ms in a thread, plus the kernel's
+high-water mark), the cache hit and miss counters and the server-side /api/ask time from /metrics, and
+the CPU other processes used meanwhile. Each level gets a fresh server, so each starts with an empty
+cache and the same distinct questions are first-time questions at every level. After the last server
+has stopped, the same run loads the assistant in this process and times Assistant.answer() on the
+c=1 level's distinct questions (the same warm-up first), for the HTTP-versus-in-process comparison.
+
+Why: targets on 2 cores: HTTP p50 at concurrency 1 within 1.5x of in-process answer(); zero errors;
+identical repeated questions served from a cache; server ready within 10 s of start; RSS under 1 GB.
+The figures go into docs/performance.md between <!-- load:start --> and <!-- load:end -->.
+Requests go to 127.0.0.1 only; counts and times are bounded; every server is terminated (try/finally).
+
+Usage: python benchmarks/load.py [--concurrency 1,8,32] [--requests 200,400,400] [--hot 5] [--wait-for-idle 0] [--output docs/performance.md] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402
+    ROOT, CpuWatch, ensure_project_on_path, facts_line, fmt_ms, fmt_seconds, machine_facts, markdown_table,
+    peak_rss_mb, rss_mb, summarize, tree_rss_mb, wait_for_idle, write_section,
+)
+
+ensure_project_on_path()
+
+import httpx  # noqa: E402
+import psutil  # noqa: E402
+
+SECTION = "load"
+HOST = "127.0.0.1"  # never anything else
+READY_POLL_S = 0.05
+RSS_POLL_S = 0.05
+SEED = 0
+# Targets
+HTTP_RATIO_TARGET = 1.5  # HTTP p50 (c=1, first-time questions) / in-process answer() p50
+READY_TARGET_S = 10.0
+RSS_TARGET_MB = 1024.0  # 1 GB, read as 1 GiB; the report prints the figure, so a stricter reading can be checked
+CACHE_HIT_SHARE = 0.9  # cache hits (from /metrics) >= this share of the repeated requests, at every level
+ANSWER_STATUSES = ("answered", "corrected", "abstained")
+
+
+# --- the server -----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def server_env(log_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "SEROV_QA_RATE_LIMIT": "off",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        # A throw-away question log: the benchmark's questions must not end up in var/questions.sqlite3.
+        "SEROV_QA_QUESTION_LOG": str(log_path),
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def ensure_index(timeout_s: float) -> str:
+    result = subprocess.run([sys.executable, "-m", "serov_qa.ensure_index"], cwd=ROOT, env=server_env(Path(os.devnull)),
+                            capture_output=True, text=True, timeout=timeout_s)
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0:
+        raise RuntimeError(f"ensure_index failed ({result.returncode}):\n{output}")
+    return output.splitlines()[-1] if output else ""
+
+
+class RssSampler(threading.Thread):
+    """Samples the RSS of a process and its children every `interval` s; keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = RSS_POLL_S) -> None:
+        super().__init__(name="rss-sampler", daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak = 0.0
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            self.samples += 1
+            self._halt.wait(self.interval)
+
+    def stop(self) -> float:
+        self._halt.set()
+        self.join(timeout=5)
+        return self.peak
+
+
+def high_water_mb(pid: int) -> float:
+    """The kernel's peak RSS (VmHWM) of one process, in MiB; NaN if unavailable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    port: int
+    log_path: Path
+    started: float
+    sampler: RssSampler
+    listening_s: float = float("nan")
+    ready_s: float = float("nan")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def start_server(workdir: Path) -> Server:
+    """Start `serov-qa serve` and wait for /readyz 200; the caller must call stop_server (even on failure)."""
+    port = free_port()
+    log_path = workdir / f"server-{port}.log"
+    log_file = open(log_path, "wb")
+    cmd = [sys.executable, "-m", "serov_qa.cli", "serve", "--host", HOST, "--port", str(port)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env(workdir / f"questions-{port}.sqlite3"),
+                            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    log_file.close()
+    try:
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+    return Server(proc, port, log_path, started, sampler)
+
+
+def wait_ready(server: Server, timeout_s: float) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=2.0, trust_env=False) as client:
+        while True:
+            elapsed = time.perf_counter() - server.started
+            if server.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {server.proc.returncode} before it was ready:\n{server.log_tail()}")
+            if elapsed > timeout_s:
+                raise RuntimeError(f"the server was not ready after {timeout_s:.0f} s:\n{server.log_tail()}")
+            try:
+                response = client.get("/readyz")
+            except httpx.TransportError:
+                time.sleep(READY_POLL_S)
+                continue
+            now = time.perf_counter() - server.started
+            if server.listening_s != server.listening_s:  # NaN: first HTTP answer of any kind
+                server.listening_s = now
+            if response.status_code == 200:
+                server.ready_s = now
+                return
+            if response.json().get("status") == "failed":
+                raise RuntimeError(f"the server could not load the assistant: {response.text}\n{server.log_tail()}")
+            time.sleep(READY_POLL_S)
+
+
+def stop_server(server: Server, grace_s: float = 15.0) -> dict:
+    """Terminate the server (SIGTERM, then SIGKILL after `grace_s`) and any child it left; return its memory figures."""
+    proc = server.proc
+    figures = {"hwm_mb": high_water_mb(proc.pid) if proc.poll() is None else float("nan")}
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
+    except psutil.NoSuchProcess:
+        children = []
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    for child in children:  # only processes this server started
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    figures["peak_tree_mb"] = server.sampler.stop()
+    figures["samples"] = server.sampler.samples
+    return figures
+
+
+# --- requests ---------------------------------------------------------------------------------------
+
+@dataclass
+class Request:
+    question: str
+    first: bool  # the first time this question reaches this server (else a repeat of a hot question)
+    hot: bool
+
+
+@dataclass
+class Result:
+    request: Request
+    seconds: float = float("nan")
+    status: int = 0
+    error: str = ""
+
+
+@dataclass
+class Level:
+    concurrency: int
+    count: int
+    results: list[Result] = field(default_factory=list)
+    wall_s: float = float("nan")
+    not_sent: int = 0
+    metrics_before: dict = field(default_factory=dict)
+    metrics_after: dict = field(default_factory=dict)
+    ready_s: float = float("nan")
+    listening_s: float = float("nan")
+    memory: dict = field(default_factory=dict)
+    rss_ready_mb: float = float("nan")
+    others_cpu_share: float = float("nan")
+    statuses: dict = field(default_factory=dict)
+
+
+def plan_requests(count: int, distinct: list[str], hot: list[str], distinct_share: float, seed: int) -> list[Request]:
+    """`count` requests: round(count * distinct_share) distinct questions once each, the rest spread over the hot ones."""
+    n_distinct = min(len(distinct), round(count * distinct_share))
+    n_hot = count - n_distinct
+    items = [(q, False) for q in distinct[:n_distinct]] + [(hot[i % len(hot)], True) for i in range(n_hot)]
+    random.Random(seed).shuffle(items)
+    seen: set[str] = set()
+    plan = []
+    for question, is_hot in items:
+        plan.append(Request(question, question not in seen, is_hot))
+        seen.add(question)
+    return plan
+
+
+def check_answer(response: httpx.Response) -> str:
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}"
+    try:
+        body = response.json()
+    except ValueError:
+        return "not JSON"
+    if body.get("status") not in ANSWER_STATUSES or not body.get("answer"):
+        return "malformed answer"
+    return ""
+
+
+async def drive(base_url: str, plan: list[Request], concurrency: int, request_timeout_s: float,
+                level_timeout_s: float) -> tuple[list[Result], float, int, dict]:
+    """Send the plan with `concurrency` workers; returns results, wall time, requests not sent in time, answer statuses."""
+    queue: asyncio.Queue[Request] = asyncio.Queue()
+    for item in plan:
+        queue.put_nowait(item)
+    results: list[Result] = []
+    statuses: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    clock = time.perf_counter
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            result = Result(item)
+            t0 = clock()
+            try:
+                response = await client.post("/api/ask", json={"question": item.question})
+                result.seconds = clock() - t0
+                result.status = response.status_code
+                result.error = check_answer(response)
+                if not result.error:
+                    status = response.json()["status"]
+                    statuses[status] = statuses.get(status, 0) + 1
+            except httpx.HTTPError as exc:
+                result.seconds = clock() - t0
+                result.error = type(exc).__name__
+            results.append(result)
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=request_timeout_s, limits=limits, trust_env=False) as client:
+        started = clock()
+        tasks = [asyncio.create_task(worker(client)) for _ in range(concurrency)]
+        done, pending = await asyncio.wait(tasks, timeout=level_timeout_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        wall = clock() - started
+    for task in done:
+        if task.exception() is not None:
+            raise task.exception()
+    not_sent = len(plan) - len(results)
+    return results, wall, not_sent, statuses
+
+
+def read_metrics(base_url: str) -> dict:
+    """Cache hits and misses, and the server-side count and total seconds of POST /api/ask, from /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with httpx.Client(base_url=base_url, timeout=10.0, trust_env=False) as client:
+        text = client.get("/metrics").text
+    found = {"hits": 0.0, "misses": 0.0, "ask_count": 0.0, "ask_sum": 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "serov_qa_answer_cache_hits_total":
+                found["hits"] = sample.value
+            elif sample.name == "serov_qa_answer_cache_misses_total":
+                found["misses"] = sample.value
+            elif sample.name.startswith("serov_qa_http_request_duration_seconds") and \
+                    sample.labels.get("route") == "/api/ask" and sample.labels.get("method") == "POST":
+                if sample.name.endswith("_count"):
+                    found["ask_count"] = sample.value
+                elif sample.name.endswith("_sum"):
+                    found["ask_sum"] = sample.value
+    return found
+
+
+def warm_up(base_url: str, questions: list[str]) -> None:
+    with httpx.Client(base_url=base_url, timeout=60.0, trust_env=False) as client:
+        for question in questions:
+            response = client.post("/api/ask", json={"question": question})
+            if response.status_code != 200:
+                raise RuntimeError(f"warm-up request failed: HTTP {response.status_code} {response.text[:200]}")
+
+
+def run_level(concurrency: int, count: int, plan: list[Request], warmup: list[str], workdir: Path,
+              args: argparse.Namespace) -> Level:
+    level = Level(concurrency, count)
+    server = start_server(workdir)
+    try:
+        wait_ready(server, args.ready_timeout)
+        level.ready_s, level.listening_s = server.ready_s, server.listening_s
+        level.rss_ready_mb = tree_rss_mb(server.proc.pid)
+        print(f"  server pid {server.proc.pid} on port {server.port}: listening after {server.listening_s:.2f} s, "
+              f"ready after {server.ready_s:.2f} s, RSS {level.rss_ready_mb:.0f} MB", flush=True)
+        warm_up(server.base_url, warmup)
+        level.metrics_before = read_metrics(server.base_url)
+        watch = CpuWatch([server.proc.pid]).start()
+        level.results, level.wall_s, level.not_sent, level.statuses = asyncio.run(
+            drive(server.base_url, plan, concurrency, args.request_timeout, args.level_timeout))
+        level.others_cpu_share = watch.stop()
+        level.metrics_after = read_metrics(server.base_url)
+    finally:
+        level.memory = stop_server(server)
+    return level
+
+
+# --- in process ---------------------------------------------------------------------------------
+
+def in_process(questions: list[str], warmup: list[str], rounds: int) -> dict:
+    """Load the assistant here (as the server does) and time answer() on `questions`: pass 1 (first sight) and the rest."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from assistant import load_assistant
+    from serov_qa.settings import Settings
+
+    settings = Settings()
+    started = time.perf_counter()
+    assistant = load_assistant(settings.corpus_dir, settings.index_dir, settings.model, settings.multilingual_model)
+    load_s = time.perf_counter() - started
+    rss = rss_mb()
+    for question in warmup:
+        assistant.answer(question)
+    watch = CpuWatch().start()
+    passes = []
+    for _ in range(rounds):
+        times = []
+        for question in questions:
+            t0 = time.perf_counter()
+            assistant.answer(question)
+            times.append(time.perf_counter() - t0)
+        passes.append(times)
+    others = watch.stop()
+    later = [t for times in passes[1:] for t in times]
+    return {"load_s": load_s, "rss_mb": rss, "first": summarize(passes[0]), "later": summarize(later),
+            "rounds": rounds, "others_cpu_share": others}
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+def level_figures(level: Level) -> dict:
+    ok = [r for r in level.results if not r.error]
+    errors = len(level.results) - len(ok) + level.not_sent
+    before, after = level.metrics_before, level.metrics_after
+    repeats = sum(1 for r in level.results if not r.request.first)
+    ask_count = after.get("ask_count", 0) - before.get("ask_count", 0)
+    return {
+        "all": summarize([r.seconds for r in ok]),
+        "first": summarize([r.seconds for r in ok if r.request.first]),
+        "repeat": summarize([r.seconds for r in ok if not r.request.first]),
+        "errors": errors,
+        "error_kinds": sorted({r.error for r in level.results if r.error} | ({"not sent in time"} if level.not_sent else set())),
+        "throughput": len(ok) / level.wall_s if level.wall_s == level.wall_s and level.wall_s > 0 else float("nan"),
+        "hits": after.get("hits", 0) - before.get("hits", 0),
+        "misses": after.get("misses", 0) - before.get("misses", 0),
+        "repeats": repeats,
+        "firsts": len(level.results) - repeats,
+        "server_mean_ms": (after.get("ask_sum", 0) - before.get("ask_sum", 0)) / ask_count * 1000 if ask_count else float("nan"),
+        "client_mean_ms": summarize([r.seconds for r in ok])["mean"],
+    }
+
+
+def three(s: dict) -> str:
+    return f"{fmt_ms(s['p50'])} / {fmt_ms(s['p95'])} / {fmt_ms(s['p99'])}"
+
+
+def verdict(ok: bool) -> str:
+    return "**PASS**" if ok else "**FAIL**"
+
+
+def render(command: str, facts: dict, levels: list[Level], figures: list[dict], inproc: dict | None,
+           args: argparse.Namespace, info: dict) -> str:
+    rows = []
+    for level, f in zip(levels, figures):
+        rows.append([
+            level.concurrency, f"{len(level.results) + level.not_sent}", f"{fmt_seconds(level.wall_s)}",
+            f"{f['throughput']:.1f}", three(f["all"]), three(f["first"]), three(f["repeat"]), f["errors"],
+            f"{int(f['hits'])} / {int(f['misses'])} ({f['repeats']} repeats sent)",
+            f"{fmt_ms(f['server_mean_ms'])} / {fmt_ms(f['client_mean_ms'])}",
+            f"{level.ready_s:.2f} s", f"{level.rss_ready_mb:.0f} / {level.memory.get('peak_tree_mb', float('nan')):.0f} / "
+            f"{level.memory.get('hwm_mb', float('nan')):.0f}",
+            f"{level.others_cpu_share * 100:.0f}%",
+        ])
+    table = markdown_table(
+        ["concurrency", "requests", "wall", "throughput (req/s)", "latency all, ms (p50 / p95 / p99)",
+         "first-time questions", "repeated questions", "errors", "cache hits / misses (/metrics)",
+         "mean ms: server-side / client-side", "ready after", "RSS MB: ready / peak sampled / kernel peak",
+         "CPU used by other processes"],
+        rows,
+    )
+    targets = []
+    c1 = next(((lv, f) for lv, f in zip(levels, figures) if lv.concurrency == 1), None)
+    if c1 and inproc:
+        http_p50 = c1[1]["first"]["p50"]
+        base = inproc["first"]["p50"]
+        ratio = http_p50 / base
+        targets.append(
+            f"HTTP p50 at concurrency 1 within {HTTP_RATIO_TARGET}x of in-process answer(): first-time questions over HTTP "
+            f"{fmt_ms(http_p50)} ms vs answer() on the same questions {fmt_ms(base)} ms = {ratio:.2f}x: "
+            f"{verdict(ratio <= HTTP_RATIO_TARGET)} (all c=1 requests, repeats included: {fmt_ms(c1[1]['all']['p50'])} ms; "
+            f"answer() after the first pass: {fmt_ms(inproc['later']['p50'])} ms)")
+    else:
+        targets.append("HTTP p50 at concurrency 1 vs in-process answer(): not measured in this run")
+    errors = sum(f["errors"] for f in figures)
+    targets.append(f"Zero errors: {errors} error(s) in {sum(len(lv.results) + lv.not_sent for lv in levels)} requests: "
+                   f"{verdict(errors == 0)}")
+    cache_ok = all(f["repeats"] == 0 or f["hits"] >= CACHE_HIT_SHARE * f["repeats"] for f in figures)
+    cache_ok = cache_ok and all(f["repeat"]["p50"] < f["first"]["p50"] for f in figures if f["repeats"])
+    targets.append(
+        "Identical repeated questions served from the cache: cache hits per level "
+        + ", ".join(f"c={lv.concurrency}: {int(f['hits'])} of {f['repeats']} repeats" for lv, f in zip(levels, figures))
+        + "; repeated-question p50 " + ", ".join(f"{fmt_ms(f['repeat']['p50'])}" for f in figures)
+        + " ms vs first-time " + ", ".join(f"{fmt_ms(f['first']['p50'])}" for f in figures) + f" ms: {verdict(cache_ok)}")
+    ready = [lv.ready_s for lv in levels]
+    targets.append(f"Ready within {READY_TARGET_S:.0f} s of start: " + ", ".join(f"{s:.2f} s" for s in ready)
+                   + f" (worst of {len(ready)} starts): {verdict(max(ready) <= READY_TARGET_S)}")
+    peak = max(max(lv.memory.get("peak_tree_mb", 0), lv.memory.get("hwm_mb", 0) or 0) for lv in levels)
+    targets.append(f"RSS under 1 GB: server peak {peak:.0f} MB (MiB; process and children, worst of sampled and "
+                   f"kernel high-water mark, all levels): {verdict(peak < RSS_TARGET_MB)}")
+
+    busy = [lv for lv in levels if lv.others_cpu_share > 0.10]
+    notes = [
+        f"Each level runs against a fresh server process (`{info['server_cmd']}`, SEROV_QA_RATE_LIMIT=off, "
+        "HF_HUB_OFFLINE=1, default settings otherwise, the question log in a temporary file); `ready after` is from "
+        "process start to the first 200 of /readyz, polled every 50 ms (the assistant loads in a background thread; "
+        f"the port answered after {', '.join(f'{lv.listening_s:.2f}' for lv in levels)} s).",
+        f"Before each level: {args.warmup} untimed warm-up questions (not used later). Requests per level: about "
+        f"{args.distinct_share * 100:.0f}% distinct gold questions asked once (the same ones at every level, the first "
+        f"{info['n_distinct_max']} of a fixed shuffle of all {info['n_gold']} gold questions, English and other languages) "
+        f"and the rest repeats of {args.hot} hot gold questions, shuffled together (seed {SEED}). 'First-time' = "
+        "the first time a question reaches that server (the distinct ones and each hot question's first request), "
+        "'repeated' = the later requests of a hot question. The cache hit and miss counters are read from /metrics "
+        "before and after the level; more misses than first-time requests means identical questions were in flight at "
+        "once and computed twice (the cache is filled after answering).",
+        "Client: httpx.AsyncClient in this process, one connection per concurrent worker (keep-alive), over loopback on "
+        "the same two cores as the server, so the client's own CPU time is in the latencies; 'server-side' is the "
+        "server's own /api/ask time from its metrics histogram (sum / count), 'client-side' the mean seen here. An error "
+        "is any status but 200, a malformed answer, a timeout "
+        f"({args.request_timeout:.0f} s) or a connection error. Throughput = successful requests / wall time of the level.",
+        "RSS: sampled every 50 ms over the server's whole life (loading included) for the process and its children, "
+        "and the kernel's high-water mark (VmHWM) of the server process read just before it was stopped.",
+    ]
+    if inproc:
+        notes.append(
+            f"In-process answer(): measured **after the last server had stopped** (so the two never share the CPUs), in "
+            f"this benchmark process: `load_assistant` with default settings ({fmt_seconds(inproc['load_s'])}, RSS "
+            f"{inproc['rss_mb']:.0f} MB), the same {args.warmup} warm-up questions, then `Assistant.answer(q)` on the c=1 "
+            f"level's {info['n_distinct_c1']} distinct questions, {inproc['rounds']} passes: pass 1 (first sight, as "
+            f"for the server) {fmt_ms(inproc['first']['p50'])} / {fmt_ms(inproc['first']['p95'])} ms p50 / p95, later "
+            f"passes {fmt_ms(inproc['later']['p50'])} / {fmt_ms(inproc['later']['p95'])} ms. The target compares the "
+            "first-time HTTP requests with pass 1: at c=1 half the requests are cache hits, so the p50 of all requests "
+            "says little about the pipeline. Other processes used "
+            f"{inproc['others_cpu_share'] * 100:.0f}% of the CPUs meanwhile.")
+    statuses = {}
+    for lv in levels:
+        for k, v in lv.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+    notes.append("Answer statuses over all levels: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) + ".")
+    kinds = sorted({k for f in figures for k in f["error_kinds"]})
+    if kinds:
+        notes.append(f"Error kinds: {', '.join(kinds)}.")
+    if busy:
+        notes.append("**Other processes used more than 10% of the CPUs during "
+                     + ", ".join(f"c={lv.concurrency}" for lv in busy) + "; those timings are inflated accordingly.**")
+    waited = f" (plus {fmt_seconds(info['waited_s'])} waiting for idle CPUs)" if info["waited_s"] >= 1 else ""
+    return "\n".join([
+        "## Load test over HTTP",
+        "",
+        f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(info['total_s'])}{waited}. "
+        f"Index: {info['index_line']}",
+        "",
+        f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.",
+        "",
+        "### Targets",
+        "",
+        *[f"- {t}" for t in targets],
+        "",
+        "### POST /api/ask over loopback",
+        "",
+        table,
+        "",
+        "### Notes",
+        "",
+        *[f"- {n}" for n in notes],
+    ])
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+def parse_list(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--concurrency", default="1,8,32", help="concurrency levels (default: %(default)s)")
+    parser.add_argument("--requests", default="200,400,400",
+                        help="requests per level, one number or one per level (default: %(default)s)")
+    parser.add_argument("--distinct-share", type=float, default=0.5,
+                        help="share of a level's requests that are distinct questions (default: %(default)s)")
+    parser.add_argument("--hot", type=int, default=5, help="hot questions the repeats are spread over (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up questions per server (default: %(default)s)")
+    parser.add_argument("--inprocess-rounds", type=int, default=3,
+                        help="passes of in-process answer() over the c=1 distinct questions; 0 = skip (default: %(default)s)")
+    parser.add_argument("--ready-timeout", type=float, default=180, help="seconds to wait for /readyz (default: %(default)s)")
+    parser.add_argument("--request-timeout", type=float, default=60, help="seconds per request (default: %(default)s)")
+    parser.add_argument("--level-timeout", type=float, default=600, help="seconds per level; unsent requests count as errors (default: %(default)s)")
+    parser.add_argument("--index-timeout", type=float, default=1800, help="seconds for ensure_index (default: %(default)s)")
+    parser.add_argument("--wait-for-idle", type=float, default=0, metavar="SECONDS",
+                        help="before each level and the in-process part, wait up to this long for the CPUs to be "
+                             "< 10%% busy over 10 s; 0 = do not wait (default: %(default)s)")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md", help="markdown file to update (default: %(default)s)")
+    parser.add_argument("--no-write", action="store_true", help="print the section, do not write the markdown file")
+    args = parser.parse_args(argv)
+    args.levels = parse_list(args.concurrency)
+    counts = parse_list(args.requests)
+    if len(counts) == 1:
+        counts *= len(args.levels)
+    if len(counts) != len(args.levels) or not args.levels:
+        parser.error("--requests needs one number or one per concurrency level")
+    if any(c < 1 for c in args.levels) or any(n < 1 or n > 5000 for n in counts):
+        parser.error("concurrency must be >= 1 and requests between 1 and 5000 per level")
+    args.counts = counts
+    return args
+
+
+def _exit_on_sigterm(signum, frame):  # so the finally blocks stop the server when this script is terminated
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    command = shlex.join(["python", "benchmarks/load.py", *(sys.argv[1:] if argv is None else argv)])
+    facts = machine_facts(("fastapi", "uvicorn", "httpx", "torch", "sentence-transformers", "faiss-cpu", "bm25s"))
+    print(f"{command}\n{facts_line(facts)}; load average {os.getloadavg()[0]:.2f}", flush=True)
+    started = time.perf_counter()
+
+    print("- python -m serov_qa.ensure_index (untimed) ...", flush=True)
+    index_line = ensure_index(args.index_timeout)
+    print(f"  {index_line}", flush=True)
+
+    from evaluation.questions import load_questions
+
+    gold = [q.question for q in load_questions()]
+    gold = list(dict.fromkeys(gold))  # no accidental duplicates among the "distinct" ones
+    random.Random(SEED).shuffle(gold)
+    warmup, hot = gold[: args.warmup], gold[args.warmup: args.warmup + args.hot]
+    pool = gold[args.warmup + args.hot:]
+    n_distinct = [min(len(pool), round(n * args.distinct_share)) for n in args.counts]
+    if max(n_distinct) > len(pool):
+        print(f"  note: only {len(pool)} distinct questions available", flush=True)
+
+    workdir = Path(tempfile.mkdtemp(prefix="serov-load-"))
+    levels: list[Level] = []
+    waited = 0.0
+    try:
+        for concurrency, count in zip(args.levels, args.counts):
+            if args.wait_for_idle:
+                w = wait_for_idle(args.wait_for_idle)
+                waited += w
+                print(f"  waited {w:.0f} s for idle CPUs", flush=True)
+            plan = plan_requests(count, pool, hot, args.distinct_share, SEED + concurrency)
+            print(f"- concurrency {concurrency}: {count} requests ({sum(r.first for r in plan)} first-time, "
+                  f"{sum(not r.first for r in plan)} repeats); starting a fresh server ...", flush=True)
+            level = run_level(concurrency, count, plan, warmup, workdir, args)
+            levels.append(level)
+            f = level_figures(level)
+            print(f"  done in {level.wall_s:.1f} s: {f['throughput']:.1f} req/s, p50/p95/p99 {three(f['all'])} ms, "
+                  f"{f['errors']} errors, cache hits/misses {int(f['hits'])}/{int(f['misses'])}, peak RSS "
+                  f"{level.memory['peak_tree_mb']:.0f} MB; other processes used {level.others_cpu_share * 100:.0f}% "
+                  "of the CPUs", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    inproc = None
+    if args.inprocess_rounds > 0:
+        if args.wait_for_idle:
+            w = wait_for_idle(args.wait_for_idle)
+            waited += w
+            print(f"  waited {w:.0f} s for idle CPUs", flush=True)
+        c1_count = args.counts[args.levels.index(1)] if 1 in args.levels else args.counts[0]
+        c1_distinct = pool[: min(len(pool), round(c1_count * args.distinct_share))]
+        print(f"- in process (servers stopped): loading the assistant, answer() on {len(c1_distinct)} questions x "
+              f"{args.inprocess_rounds} ...", flush=True)
+        inproc = in_process(c1_distinct, warmup, args.inprocess_rounds)
+        print(f"  answer() p50 pass 1 {fmt_ms(inproc['first']['p50'])} ms, later {fmt_ms(inproc['later']['p50'])} ms; "
+              f"this process's peak RSS {peak_rss_mb():.0f} MB", flush=True)
+
+    figures = [level_figures(lv) for lv in levels]
+    info = {
+        "total_s": time.perf_counter() - started - waited, "waited_s": waited, "index_line": index_line,
+        "server_cmd": f"python -m serov_qa.cli serve --host {HOST} --port <free port>",
+        "n_gold": len(gold), "n_distinct_max": max(n_distinct), "n_distinct_c1": n_distinct[args.levels.index(1)] if 1 in args.levels else n_distinct[0],
+    }
+    section = render(command, facts, levels, figures, inproc, args, info)
+    print("\n" + section)
+    if not args.no_write:
+        path = write_section(SECTION, section, args.output)
+        print(f"\nwrote the '{SECTION}' section of {path}")
+    return 0 if all(f["errors"] == 0 for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The whole answering pipeline on the real model and corpus (session fixture).
+
+Extractive: every quote is a verbatim span of the cited passage. The cases are
+the ones the issue names; each would fail a pipeline that quotes the top passage.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import MAX_QUESTION_CHARS, QuestionError
+
+DOCUMENTS = {"serov_instructions", "order_001223", "order_0054"}
+
+
+def assert_extractive(answer, corpus):
+    for quote in answer.quotes:
+        passage = corpus.by_id[quote.passage_id]
+        assert quote.text in passage.text
+        assert quote.text in answer.answer
+        assert quote.sources and all(s.url and s.locator and s.title for s in quote.sources)
+
+
+def test_signer_of_the_serov_instructions(assistant):
+    answer = assistant.answer("Who signed the Serov Instructions?")
+    assert answer.status == "answered"
+    assert "Serov" in answer.answer
+    assert_extractive(answer, assistant.corpus)
+    # Never a passage that is only about another of the three documents.
+    for quote in answer.quotes:
+        documents = set(quote.about) & DOCUMENTS
+        assert not documents or "serov_instructions" in documents
+
+
+def test_the_sentence_that_answers_when_is_the_one_with_the_date(assistant):
+    answer = assistant.answer("When was Order 001223 signed?")
+    assert answer.status == "answered"
+    assert "11 October 1939" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["When did Beria sign the Serov Instructions?", "Why did Order 001223 limit baggage to 100 kg?",
+     "Did the Serov Instructions list Esperantists?"],
+)
+def test_mix_ups_are_corrected_with_quotes_on_both_documents(assistant, question):
+    answer = assistant.answer(question)
+    assert answer.status == "corrected"
+    assert answer.answer.startswith("Note:")
+    cited = {d for q in answer.quotes for d in q.about} & DOCUMENTS
+    assert len(cited) >= 2, cited
+    assert_extractive(answer, assistant.corpus)
+
+
+def test_a_comparison_is_answered_not_corrected(assistant):
+    answer = assistant.answer("What is the difference between the Serov Instructions and Order 001223?")
+    assert answer.status == "answered"
+    assert_extractive(answer, assistant.corpus)
+
+
+@pytest.mark.parametrize("question", ["What is the capital of Australia?", "Who won the battle of Waterloo?",
+                                      "how tall is the eiffel tower"])
+def test_off_topic_questions_are_declined_politely(assistant, question):
+    answer = assistant.answer(question)
+    assert answer.status == "abstained"
+    assert answer.quotes == []
+    assert "could not find" in answer.answer
+
+
+def test_visitor_typing_lower_case_typos_and_fragments(assistant):
+    assert "Beria" in assistant.answer("001223 signer").answer
+    assert assistant.answer("serov instrucions baggage limit").status == "answered"
+
+
+def test_questions_in_other_languages_get_phrases_in_that_language(assistant):
+    answer = assistant.answer("Kas pasirašė Serovo instrukciją?")
+    assert answer.lang == "lt"
+    assert answer.status == "answered"
+    assert "Serov" in answer.answer
+    assert answer.answer.startswith("Pagal atrinktus šaltinius")
+
+
+@pytest.mark.parametrize(("question", "message"), [("", "empty"), ("   ", "empty"),
+                                                   ("x" * (MAX_QUESTION_CHARS + 1), "limit")])
+def test_empty_and_over_long_questions_are_clear_errors(assistant, question, message):
+    with pytest.raises(QuestionError, match=message):
+        assistant.answer(question)

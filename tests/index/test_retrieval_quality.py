@@ -1,0 +1,70 @@
+"""Passage retrieval on the gold questions: dense only, lexical only and hybrid, side by side.
+
+Uses the real shipped corpus and index with both encoders (the session `assistant`). The relevance
+labels are expect.passages of the gold questions (questions without labels are not measured). Each
+question is searched in the spaces its detected language routes it to, without subject hints, so this
+measures the retriever itself. `pytest -s` prints the table.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation import metrics
+
+MIN_HYBRID_RECALL_AT_5 = 0.90
+MIN_HYBRID_MRR = 0.75
+METHODS = {
+    "dense": {"use_lexical": False},
+    "lexical": {"use_dense": False},
+    "hybrid": {},
+}
+
+
+@pytest.fixture(scope="module")
+def retrieval_scores(assistant, gold_questions, gold_query_vectors) -> dict[str, dict[str, float]]:
+    labelled = [q for q in gold_questions if q.expect.passages]
+    assert len(labelled) >= 200
+    ranks: dict[str, dict[str, list[int | None]]] = {m: {"all": [], "en": [], "other": []} for m in METHODS}
+    for gold in labelled:
+        spaces = assistant.spaces_for(assistant.language.detect(gold.question))
+        vectors = {space: gold_query_vectors[space][gold.question] for space in spaces}
+        group = "en" if gold.lang == "en" else "other"
+        for method, options in METHODS.items():
+            hits = assistant.retriever.search(gold.question, k=10, spaces=spaces, query_vectors=vectors,
+                                              **options).hits
+            rank = metrics.first_relevant_rank([h.passage.id for h in hits], gold.expect.passages)
+            ranks[method]["all"].append(rank)
+            ranks[method][group].append(rank)
+
+    scores = {
+        method: {
+            "recall@1": metrics.recall_at(by_group["all"], 1),
+            "recall@5": metrics.recall_at(by_group["all"], 5),
+            "mrr": metrics.mean_reciprocal_rank(by_group["all"]),
+            "mrr en": metrics.mean_reciprocal_rank(by_group["en"]),
+            "mrr other": metrics.mean_reciprocal_rank(by_group["other"]),
+        }
+        for method, by_group in ranks.items()
+    }
+    counts = {group: len(values) for group, values in ranks["hybrid"].items()}
+    print(f"\nPassage retrieval on {counts['all']} labelled gold questions "
+          f"({counts['en']} English, {counts['other']} other languages), k=10:")
+    columns = list(next(iter(scores.values())))
+    print(f"{'method':8}" + "".join(f"{c:>11}" for c in columns))
+    for method, row in scores.items():
+        print(f"{method:8}" + "".join(f"{row[c]:11.3f}" for c in columns))
+    return scores
+
+
+def test_hybrid_recall_at_5(retrieval_scores):
+    assert retrieval_scores["hybrid"]["recall@5"] >= MIN_HYBRID_RECALL_AT_5
+
+
+def test_hybrid_mrr(retrieval_scores):
+    assert retrieval_scores["hybrid"]["mrr"] >= MIN_HYBRID_MRR
+
+
+@pytest.mark.parametrize("single", ["dense", "lexical"])
+def test_hybrid_beats_each_single_method_on_mrr(retrieval_scores, single):
+    assert retrieval_scores["hybrid"]["mrr"] > retrieval_scores[single]["mrr"]
