@@ -2,7 +2,7 @@
 
 The naive baseline (evaluation/baseline.py) quotes the top dense passage for every question: it never
 declines and never corrects, so the metrics must show it. The real assistant's own scores are checked
-elsewhere; here it only supplies the retriever (and, for run_cli, stands in for the loaded pipeline).
+elsewhere; here it only supplies the retriever.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ class PrecomputedQueries:
 
 
 @pytest.fixture(scope="module")
-def naive(assistant, gold_query_vectors) -> NaiveAnswerer:
-    return NaiveAnswerer(PrecomputedQueries(assistant.retriever, gold_query_vectors[PRIMARY]))
+def naive(assistant, gold_questions, gold_query_vectors) -> NaiveAnswerer:
+    vectors = gold_query_vectors.get(PRIMARY, [q.question for q in gold_questions])
+    return NaiveAnswerer(PrecomputedQueries(assistant.retriever, vectors))
 
 
 @pytest.fixture(scope="module")
@@ -186,23 +187,48 @@ def test_report_html(report):
 
 
 # -- run_cli (the `serov-qa evaluate` command) --------------------------------------------------------
+class StandIn:
+    """What run_cli needs of a loaded Assistant, answering like the naive baseline (fast: cached query vectors).
+
+    These tests are about the command's exit codes and report, not about the answers.
+    """
+
+    def __init__(self, naive: NaiveAnswerer):
+        self.corpus = naive.corpus
+        self.retriever = naive.retriever
+        self.answer = naive.answer
+
+    def retrieve(self, question: str, k: int = 10):
+        return self.retriever.search(question, k).hits
+
+
 @pytest.fixture(scope="module")
 def small_question_file(tmp_path_factory, gold_questions) -> Path:
-    path = tmp_path_factory.mktemp("questions") / "two.yaml"
-    path.write_text(yaml.safe_dump([q.model_dump() for q in gold_questions[:2]], allow_unicode=True),
+    path = tmp_path_factory.mktemp("questions") / "five.yaml"
+    path.write_text(yaml.safe_dump([q.model_dump() for q in gold_questions[:5]], allow_unicode=True),
                     encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize(("fail_under", "code"), [("accuracy=1.01", 1), ("conflation_rate=1,citation_validity=0", 0)])
-def test_run_cli_exit_code_follows_the_thresholds(assistant, small_question_file, tmp_path, capsys, fail_under, code):
+def test_run_cli_exit_code_follows_the_thresholds(naive, small_question_file, tmp_path, capsys, fail_under, code):
     report_dir = tmp_path / "report"
-    assert run_cli(lambda settings: assistant, None, [small_question_file], report_dir, fail_under) == code
+    loaded = []
+
+    def load(settings):
+        loaded.append(settings)
+        return StandIn(naive)
+
+    assert run_cli(load, "settings", [small_question_file], report_dir, fail_under) == code
+    assert loaded == ["settings"]
     out = capsys.readouterr().out
     assert ("threshold missed: accuracy = " in out) is (code == 1)
+    assert f"report: {report_dir / 'report.html'}" in out
     payload = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
     assert [e["name"] for e in payload["evaluations"]] == ["assistant", "naive baseline"]
-    assert len(ET.parse(report_dir / "junit.xml").getroot().findall("testcase")) == 2
+    assert payload["thresholds"] == parse_thresholds(fail_under)
+    assert bool(payload["missed_thresholds"]) is (code == 1)
+    assert len(ET.parse(report_dir / "junit.xml").getroot().findall("testcase")) == 5
 
 
 def never_load(settings):

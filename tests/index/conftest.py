@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus import DEFAULT_CORPUS_DIR, Corpus, load_corpus
+from corpus import DEFAULT_CORPUS_DIR, Corpus, content_hash, load_corpus
 
 # Four passages in one file; the shipped subjects.yaml and sources.yaml are copied next to it.
 TINY_PASSAGES = """\
@@ -52,6 +52,7 @@ sources:
 Deported families were loaded into freight wagons at railway stations and sent east to Siberia.
 """
 TINY_FILE = "passages/tiny.md"
+_LOADED: dict[str, Corpus] = {}
 
 
 def make_tiny_corpus(root: Path) -> Path:
@@ -74,7 +75,11 @@ class Tiny:
         return self.corpus_dir / TINY_FILE
 
     def corpus(self) -> Corpus:
-        return load_corpus(self.corpus_dir)
+        """The corpus as it is now on disk (loaded once per content: the YAML files take a while to parse)."""
+        key = content_hash(self.corpus_dir)  # the passages; subjects.yaml and sources.yaml are never changed
+        if key not in _LOADED:
+            _LOADED[key] = load_corpus(self.corpus_dir)
+        return _LOADED[key]
 
     def leftovers(self) -> list[str]:
         """Hidden build or swap folders next to the index (there should never be any)."""

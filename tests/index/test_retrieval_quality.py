@@ -25,10 +25,13 @@ METHODS = {
 def retrieval_scores(assistant, gold_questions, gold_query_vectors) -> dict[str, dict[str, float]]:
     labelled = [q for q in gold_questions if q.expect.passages]
     assert len(labelled) >= 200
+    spaces_of = {q.question: assistant.spaces_for(assistant.language.detect(q.question)) for q in labelled}
+    encoded = {space: gold_query_vectors.get(space, [q for q, spaces in spaces_of.items() if space in spaces])
+               for space in assistant.retriever.spaces}
     ranks: dict[str, dict[str, list[int | None]]] = {m: {"all": [], "en": [], "other": []} for m in METHODS}
     for gold in labelled:
-        spaces = assistant.spaces_for(assistant.language.detect(gold.question))
-        vectors = {space: gold_query_vectors[space][gold.question] for space in spaces}
+        spaces = spaces_of[gold.question]
+        vectors = {space: encoded[space][gold.question] for space in spaces}
         group = "en" if gold.lang == "en" else "other"
         for method, options in METHODS.items():
             hits = assistant.retriever.search(gold.question, k=10, spaces=spaces, query_vectors=vectors,
