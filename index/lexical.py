@@ -55,6 +55,6 @@ class LexicalIndex:
         terms = [t for t in analyze(text) if t in self._model.vocab_dict]
         if not terms or self.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        ids, scores = self._model.retrieve([terms], k=min(k, self.size), show_progress=False, n_threads=1)
+        ids, scores = self._model.retrieve([terms], k=min(k, self.size), show_progress=False, n_threads=0)
         keep = scores[0] > 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
