@@ -217,6 +217,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     command = shlex.join(["python", "benchmarks/answer.py", *(sys.argv[1:] if argv is None else argv)])
+    if os.nice(0):  # run at another CPU priority (e.g. on a shared machine): say so
+        command = f"nice -n {os.nice(0)} {command}"
     facts = machine_facts(("torch", "sentence-transformers", "faiss-cpu", "bm25s", "numpy"))
     print(f"{command}\n{facts_line(facts)}; load average {os.getloadavg()[0]:.2f}", flush=True)
     started = time.perf_counter()

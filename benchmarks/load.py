@@ -605,6 +605,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     command = shlex.join(["python", "benchmarks/load.py", *(sys.argv[1:] if argv is None else argv)])
+    if os.nice(0):  # run at another CPU priority (e.g. on a shared machine): say so
+        command = f"nice -n {os.nice(0)} {command}"
     facts = machine_facts(("fastapi", "uvicorn", "httpx", "torch", "sentence-transformers", "faiss-cpu", "bm25s"))
     print(f"{command}\n{facts_line(facts)}; load average {os.getloadavg()[0]:.2f}", flush=True)
     started = time.perf_counter()

@@ -6,6 +6,7 @@ Usage: serov-qa evaluate [--questions FILE ...] [--report DIR] [--fail-under acc
 from __future__ import annotations
 
 import json
+import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -142,6 +143,7 @@ def missed_thresholds(summary: dict, thresholds: dict[str, float]) -> list[str]:
             continue
         value = summary[name]
         if value is None:
+            missed.append(f"{name} was not measured (no question to measure it on)")
             continue
         if (value > limit) if name in LOWER_IS_BETTER else (value < limit):
             relation = "above the maximum" if name in LOWER_IS_BETTER else "below the minimum"
@@ -242,9 +244,10 @@ def run_cli(load_assistant, settings, question_files, report_dir: Path, fail_und
     try:
         questions = load_questions(question_files or DEFAULT_QUESTION_FILES)
     except QuestionFileError as exc:
+        # Plain prints: a console would wrap long file:line lines in CI logs.
         for problem in exc.problems:
-            console.print(problem, markup=False, highlight=False)
-        console.print(f"error: {len(exc.problems)} problem(s) in the question file(s)")
+            print(problem, file=sys.stderr)
+        print(f"error: {len(exc.problems)} problem(s) in the question file(s)", file=sys.stderr)
         return 2
     assistant = load_assistant(settings)
     progress = console.is_terminal

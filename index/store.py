@@ -143,12 +143,22 @@ def build_index(corpus: Corpus, encoders: Encoder | dict[str, Encoder], index_di
 
 
 def _swap_in(new: Path, target: Path) -> None:
-    """Replace `target` by `new` with renames only, so readers never see a half-written index."""
+    """Replace `target` by `new` with renames only, so readers never see a half-written index.
+
+    Two renames: the old index moves aside, the new one moves in. If the second fails, the old
+    one is put back. (A crash between the two leaves no index at `target`: the next start finds
+    it missing and rebuilds it; the old copy stays beside it as `.NAME.old-*`.)
+    """
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{time.time_ns()}")
         target.rename(old)
-    new.rename(target)
+    try:
+        new.rename(target)
+    except BaseException:
+        if old is not None:
+            old.rename(target)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -194,13 +204,13 @@ def load_index(index_dir: Path, corpus: Corpus, models: str | dict[str, str]) ->
             for space, model in models.items()
         }
         lexical = LexicalIndex.load(index_dir / "lexical", len(units))
+        expected = manifest["counts"]["units"]
+        for space, loaded in spaces.items():
+            consistent = len(units) == loaded.index.ntotal == len(loaded.vectors) == expected
+            if not consistent or loaded.vectors.ndim != 2 or loaded.vectors.shape[1] != manifest["dims"][space]:
+                raise ValueError("the files do not agree with each other")
     except Exception as exc:  # any unreadable or inconsistent file means the same thing to the user
         raise IndexCorrupt(f"the index at {index_dir} is damaged ({type(exc).__name__}: {exc}); {REBUILD_HINT}") from None
-    expected = manifest.get("counts", {}).get("units")
-    for space, loaded in spaces.items():
-        consistent = len(units) == loaded.index.ntotal == len(loaded.vectors) == expected
-        if not consistent or loaded.vectors.shape[1] != manifest["dims"].get(space):
-            raise IndexCorrupt(f"the index files at {index_dir} do not agree with each other; {REBUILD_HINT}")
     return LoadedIndex(index_dir, manifest, units, spaces, lexical)
 
 

@@ -96,7 +96,11 @@ def load_assistant_or_exit(settings: Settings):
     except IndexProblem as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot load the model {settings.model!r}: {exc}")
+        where = Path(exc.filename) if getattr(exc, "filename", None) else None
+        if where is not None and (where == settings.index_dir or settings.index_dir in where.parents
+                                  or where in settings.index_dir.parents):
+            _fail(f"cannot build or read the index at {settings.index_dir}: {exc.strerror or exc}")
+        _fail(f"cannot load the model {settings.model!r} or the index at {settings.index_dir}: {exc}")
 
 
 def render_answer(answer) -> str:

@@ -278,8 +278,8 @@ def test_lower_is_better_metrics():
         ({"latency_p95_ms": 1000}, []),
         ({"latency_p95_ms": 250}, ["latency_p95_ms = 500 is above the maximum 250"]),
         ({"latency_p50_ms": 40}, []),
-        # An unmeasured metric (None) cannot miss.
-        ({"abstention_recall": 0.9}, []),
+        # An unmeasured metric (None) cannot be shown to meet its threshold: it misses.
+        ({"abstention_recall": 0.9}, ["abstention_recall was not measured (no question to measure it on)"]),
         # Names that are not numeric metrics of the summary.
         ({"nonsense": 1}, ["unknown metric 'nonsense'"]),
         ({"accuracy_by_kind": 0.5}, ["unknown metric 'accuracy_by_kind'"]),

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus import load_corpus
 from index import HybridRetriever, build_index, ensure_index, load_index
 from index import dense as dense_module
 from index import store
@@ -189,10 +188,6 @@ def _garbage_lexical(index_dir: Path) -> None:
         path.write_bytes(b"\x00garbage")
 
 
-def _bug(reason: str, raises):
-    return pytest.mark.xfail(strict=True, raises=raises, reason=f"product bug: {reason}")
-
-
 DAMAGE = [
     pytest.param(_truncate("dense-primary.faiss", 0.5), id="faiss-truncated-half"),
     pytest.param(_truncate("dense-primary.faiss", 0.0), id="faiss-empty"),
@@ -215,12 +210,9 @@ DAMAGE = [
     pytest.param(_delete("lexical"), id="lexical-deleted"),
     pytest.param(_garbage_lexical, id="lexical-garbage"),
     # Found by these tests: load_index checks dims/counts and vector width outside its try block.
-    pytest.param(_edit_manifest(lambda m: m.pop("dims")), id="manifest-without-dims",
-                 marks=_bug("manifest without 'dims' raises KeyError, not IndexCorrupt", KeyError)),
-    pytest.param(_edit_manifest(lambda m: m.update(counts=[10])), id="manifest-counts-not-a-mapping",
-                 marks=_bug("'counts' that is not a mapping raises AttributeError", AttributeError)),
-    pytest.param(_flat_vectors, id="vectors-one-dimensional",
-                 marks=_bug("a 1-D vectors file raises IndexError (vectors.shape[1])", IndexError)),
+    pytest.param(_edit_manifest(lambda m: m.pop("dims")), id="manifest-without-dims"),
+    pytest.param(_edit_manifest(lambda m: m.update(counts=[10])), id="manifest-counts-not-a-mapping"),
+    pytest.param(_flat_vectors, id="vectors-one-dimensional"),
 ]
 
 
@@ -318,9 +310,6 @@ def test_a_successful_rebuild_replaces_the_index_and_leaves_nothing_behind(tiny,
     assert tiny.leftovers() == []
 
 
-@pytest.mark.xfail(strict=True, raises=IndexMissing, reason=(
-    "product bug: _swap_in renames the old index away before moving the new one in; if that second rename "
-    "fails (or the process dies between the two renames) there is no index at all, only a hidden .old-* folder"))
 def test_a_failed_final_rename_leaves_the_old_index_in_place(tiny, minilm, monkeypatch):
     old_corpus = tiny.corpus()
     edit_passage(tiny)
@@ -371,7 +360,7 @@ def test_cli_build_and_ask_over_a_corrupt_index(tiny):
         load_index(tiny.index_dir, corpus, DEFAULT_MODEL)
     built_dir = tiny.index_dir.parent / "cli-index"
     build = start_cli("build", "--corpus", str(tiny.corpus_dir), "--index", str(built_dir))
-    ask = start_cli("ask", "Which congressman from Wisconsin led the committee?",
+    ask = start_cli("ask", "Who chaired the Kersten Committee?",
                     "--corpus", str(tiny.corpus_dir), "--index", str(tiny.index_dir))
 
     code, stdout, stderr = finish(build)
@@ -416,9 +405,6 @@ def test_cli_ask_with_an_index_it_cannot_build_prints_an_error(tiny, cli_ask):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: load_assistant_or_exit reports any OSError, including one from building the index, as "
-    "\"cannot load the model 'all-MiniLM-L6-v2'\""))
 def test_cli_error_about_an_unbuildable_index_names_the_index_not_the_model(tiny, cli_ask):
     blocker = tiny.index_dir.parent / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
