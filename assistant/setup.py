@@ -8,18 +8,14 @@ import torch
 
 from assistant.answerer import Assistant
 from corpus import load_corpus
-from index import HybridRetriever, ensure_index, load_encoder
-from index.encoders import MULTILINGUAL_DEFAULT, load_multilingual_encoder
-from index.store import MULTILINGUAL, PRIMARY
+from index import HybridRetriever, ensure_index
+from index.encoders import MULTILINGUAL_DEFAULT, load_encoders
 
 
 def load_assistant(corpus_dir: Path, index_dir: Path, model: str, multilingual_model: str = MULTILINGUAL_DEFAULT,
                    progress: bool = False) -> Assistant:
     corpus = load_corpus(corpus_dir)
-    encoders = {PRIMARY: load_encoder(model)}
-    second = load_multilingual_encoder(multilingual_model)
-    if second is not None:
-        encoders[MULTILINGUAL] = second
+    encoders = load_encoders(model, multilingual_model)
     loaded = ensure_index(corpus, encoders, index_dir, progress=progress)
     # One question at a time is encoded in one thread: with two threads, encoding collapses from
     # ~20 ms to ~500 ms as soon as anything else runs (a second request, a build); one costs nothing.

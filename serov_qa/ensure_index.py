@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from corpus import CorpusError, load_corpus
-from index import IndexProblem, build_index, load_encoder
-from index.encoders import load_multilingual_encoder
+from index import IndexProblem, build_index
+from index.encoders import load_encoders
 from index.store import MULTILINGUAL, PRIMARY, read_manifest
 from serov_qa.settings import Settings
 
@@ -33,10 +33,7 @@ def main() -> int:
         print("the corpus or the models changed: rebuilding the index")
     except IndexProblem as problem:
         print(f"building the index ({problem})")
-    encoders = {PRIMARY: load_encoder(settings.model)}
-    second = load_multilingual_encoder(settings.multilingual_model)
-    if second is not None:
-        encoders[MULTILINGUAL] = second
+    encoders = load_encoders(settings.model, settings.multilingual_model)
     build_index(corpus, encoders, settings.index_dir, progress=sys.stderr.isatty())
     print(f"built {settings.index_dir}")
     return 0
