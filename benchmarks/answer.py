@@ -185,9 +185,10 @@ def render(command: str, facts: dict, info: dict, rows: list, slowest: list, arg
         f"samples. Before timing, {args.warmup_passes} untimed pass(es) over all questions warmed the process (word "
         "caches of the stemmer and of the fuzzy subject matcher included, so words seen for the first time cost a little "
         "more than these figures show, in retrieval and answer alike).",
-        f"- Groups: English / non-English by the gold file's `lang`; status is the answer's status. Non-English "
-        "questions are encoded in the multilingual space only. Torch threads: "
-        f"{info['torch_threads']}. {busy_note}",
+        f"- Groups: English / non-English by the gold file's `lang`; status is the answer's status. Dense spaces "
+        f"searched (`Assistant.spaces_for`): English {' + '.join(info['spaces_en'])}, other languages "
+        f"{' + '.join(info['spaces_other'])}; each space encodes the question with its own model, which is why English "
+        f"questions cost more. Torch threads: {info['torch_threads']} (as `load_assistant` sets them). {busy_note}",
     ]
     if verdict == "FAIL":
         parts = {"premise check + sentence ranking (analyze - retrieve)": overall["analyze-retrieve"]["p50"],
@@ -247,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = {
         "load_s": load_s, "rss_start": rss_start, "rss_loaded": rss_loaded, "peak_rss": peak_rss_mb(),
         "torch_threads": torch.get_num_threads(), "others_cpu_share": others, "waited_s": waited_s,
+        "spaces_en": assistant.spaces_for("en"), "spaces_other": assistant.spaces_for("de"),
         "total_s": time.perf_counter() - started - waited_s, "warmup_s": warmup_s,
     }
     section = render(command, facts, info, rows, slowest, args)
