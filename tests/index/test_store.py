@@ -385,7 +385,7 @@ def cli_ask(monkeypatch, minilm):
     import assistant.setup
     from serov_qa.cli import app
 
-    monkeypatch.setattr(assistant.setup, "load_encoder", lambda model: minilm)
+    monkeypatch.setattr(assistant.setup, "load_encoders", lambda model, multilingual: {"primary": minilm})
 
     def invoke(corpus_dir: Path, index_dir: Path):
         return CliRunner().invoke(app, ["ask", "Who chaired the committee?", "--corpus", str(corpus_dir),
