@@ -23,7 +23,9 @@ DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent
 MAX_PASSAGE_CHARS = 900
 MAX_SENTENCES = 4
 SOURCE_KINDS = ("primary", "secondary", "reference")
-PASSAGE_FIELDS = {"id", "about", "sources", "questions", "disputed"}
+PASSAGE_FIELDS = {"id", "about", "sources", "questions", "questions_by_language", "disputed"}
+# Curated questions in the other kiosk languages: matched against visitors' questions in that language.
+QUESTION_LANGUAGES = ("lt", "lv", "et", "ru", "de")
 REQUIRED_PASSAGE_FIELDS = ("id", "about", "sources")
 SOURCE_FIELDS = {"id", "title", "author", "year", "url", "kind", "reliability"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -292,6 +294,16 @@ def _load_passage_file(path: Path, subjects: set[str], sources: set[str], proble
         if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
             problems.append(Problem(path, key_lines.get("questions", first_line), f"{label}: questions must be a list of strings"))
             questions = []
+        by_language = meta.get("questions_by_language") or {}
+        if not isinstance(by_language, dict) or not all(
+            language in QUESTION_LANGUAGES and isinstance(qs, list) and all(isinstance(q, str) and q.strip() for q in qs)
+            for language, qs in by_language.items()
+        ):
+            problems.append(Problem(
+                path, key_lines.get("questions_by_language", first_line),
+                f"{label}: questions_by_language must map a language ({', '.join(QUESTION_LANGUAGES)}) to a list of questions",
+            ))
+            by_language = {}
         if not isinstance(disputed, bool):
             problems.append(Problem(path, key_lines.get("disputed", first_line), f"{label}: disputed must be true or false"))
         if len(problems) > before:
@@ -299,6 +311,7 @@ def _load_passage_file(path: Path, subjects: set[str], sources: set[str], proble
         passages.append(Passage(
             id=pid, about=tuple(about), sources=tuple(citations), text=body, sentences=tuple(sentences),
             questions=tuple(questions), disputed=bool(disputed), file=path, line=first_line,
+            questions_by_language={language: tuple(qs) for language, qs in by_language.items()},
         ))
     return passages
 

@@ -61,10 +61,16 @@ class Passage:
     sources: tuple[Citation, ...]
     text: str
     sentences: tuple[str, ...]
-    questions: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()  # English
     disputed: bool = False
     file: Path | None = None
     line: int = 0
+    questions_by_language: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # lt, lv, et, ru, de
+
+    @property
+    def all_questions(self) -> tuple[str, ...]:
+        """The curated questions in every language (English first)."""
+        return self.questions + tuple(q for qs in self.questions_by_language.values() for q in qs)
 
     @property
     def documents(self) -> frozenset[str]:

@@ -66,6 +66,14 @@ def test_a_good_passage_loads_with_its_sentences(tmp_path):
     assert passage.line == 2
 
 
+def test_questions_in_other_languages_load_beside_the_english_ones(tmp_path):
+    text = GOOD_PASSAGE.replace("---\nThe", "questions_by_language:\n  lt:\n    - Kas pasirašė Serovo instrukciją?\n---\nThe")
+    (passage,) = load_corpus(make_corpus(tmp_path, text)).passages
+    assert passage.questions == ("Who signed the Serov Instructions?",)
+    assert passage.questions_by_language == {"lt": ("Kas pasirašė Serovo instrukciją?",)}
+    assert passage.all_questions == ("Who signed the Serov Instructions?", "Kas pasirašė Serovo instrukciją?")
+
+
 # One small broken fixture per kind of error: (passage file, expected line, words in the message).
 BROKEN = {
     "malformed yaml": (GOOD_PASSAGE.replace("about: [serov_instructions, ivan_serov]", "about: [serov_instructions"), 4, "malformed YAML"),
@@ -81,6 +89,8 @@ BROKEN = {
         "Ivan Serov was deputy head of the NKGB.", "\nThe document bears no date."), 21, "bare pronoun ('The document')"),
     "unknown field": (GOOD_PASSAGE.replace("questions:", "colour: red\nquestions:"), 7, "unknown field 'colour'"),
     "bad slug": (GOOD_PASSAGE.replace("id: serov-signatory", "id: Serov Signatory"), 2, "lower-case slug"),
+    "unknown question language": (GOOD_PASSAGE.replace("---\nThe", "questions_by_language:\n  fr:\n    - Qui a signé?\n---\nThe"), 9,
+                                  "questions_by_language must map a language"),
     "no front matter": ("The Serov Instructions were signed by Ivan Serov.\n", 1, "expected front matter"),
     "duplicate id": (GOOD_PASSAGE + GOOD_PASSAGE, 12, "duplicate passage id 'serov-signatory'"),
 }
