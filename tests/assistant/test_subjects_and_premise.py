@@ -61,6 +61,9 @@ def conflicts(detector, corpus, question):
         ("Kada Berija pasirašė Serovo instrukciją?", "serov_instructions", "order_001223"),
         ("Warum begrenzte der Befehl Nr. 001223 das Gepäck auf 100 kg?", "order_001223", "serov_instructions"),
         ("Why are the Serov Instructions dated 11 October 1939?", "serov_instructions", "order_001223"),
+        # Two documents fused into one, with no comparison, list or naming word: checked both ways.
+        ("Why do the Serov Instructions carry the number 001223?", "serov_instructions", "order_001223"),
+        ("Warum tragen die Serow-Anweisungen die Nummer 001223?", "serov_instructions", "order_001223"),
     ],
 )
 def test_false_premises_are_found(detector, corpus, question, named, owner):
@@ -78,6 +81,11 @@ def test_false_premises_are_found(detector, corpus, question, named, owner):
         "What did Serov do in 1939?",  # a date without a named document is about the man
         "Did the NKVD take part in the Serov Instructions' deportation?",  # NKVD label is disputed: compatible
         "How was Order 001223 related to the 14 June 1941 deportation?",  # a date inside the event's name
+        "Which agencies issued the Serov Instructions and Order 001223?",  # two documents as a list
+        "Serov Instructions, Order 001223: who signed which?",
+        "Why are the Serov Instructions called Order 001223?",  # about the naming mix-up itself
+        "Warum werden die Serow-Anweisungen als Befehl Nr. 001223 bezeichnet?",
+        "Did Order 0054 carry out Order 001223 in Lithuania?",  # a real link, declared compatible in the data
     ],
 )
 def test_questions_without_a_false_premise_are_left_alone(detector, corpus, question):
