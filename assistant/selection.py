@@ -54,14 +54,25 @@ def answer_type(question: str) -> AnswerType:
     return AnswerType.OTHER
 
 
-def has_answer_type(sentence: str, kind: AnswerType, person_names: frozenset[str] = frozenset()) -> bool:
+def has_answer_type(sentence: str, kind: AnswerType, person_names: frozenset[str] = frozenset(),
+                    question: str = "", common_words: frozenset[str] = frozenset()) -> bool:
+    """Whether the sentence holds the kind of thing asked for, *beyond what the question already says*:
+    "How many votes did Resolution 346 get?" is not answered by a sentence whose only number is 346,
+    and a date ("1 July 1990") is not a count. A capitalised pair is a person's name unless one of its
+    words is a common word (one the corpus also writes in lower case: "Order No.", "Interim Report")."""
+    given = set(tokens(question))
+
+    def new(text: str) -> bool:
+        return not set(tokens(text)) <= given
+
     if kind is AnswerType.DATE:
-        return bool(_DATE.search(sentence))
+        return any(new(m.group(0)) for m in _DATE.finditer(sentence))
     if kind is AnswerType.NUMBER:
-        return any(not _YEAR_ONLY.match(n.rstrip(".,")) for n in _NUMBER.findall(sentence))
+        undated = _DATE.sub(" ", sentence)
+        return any(not _YEAR_ONLY.match(n.rstrip(".,")) and new(n) for n in _NUMBER.findall(undated))
     if kind is AnswerType.PERSON:
-        words = set(tokens(sentence))
-        return bool(words & person_names) or bool(_NAME.search(sentence[1:]))
+        return bool((set(tokens(sentence)) & person_names) - given) or any(
+            new(m.group(0)) and not set(tokens(m.group(0))) & common_words for m in _NAME.finditer(sentence[1:]))
     return True
 
 

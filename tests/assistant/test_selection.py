@@ -20,6 +20,23 @@ def test_a_year_is_a_date_but_not_a_count():
     assert not has_answer_type("The deportation began in 1941.", AnswerType.NUMBER)
 
 
+def test_what_the_question_already_says_is_not_an_answer():
+    # The only number is the one in the question; a naive check would call this a count.
+    assert not has_answer_type("House Resolution 346 was passed in 1953.", AnswerType.NUMBER,
+                               question="How many votes did House Resolution 346 get?")
+    # A day of the month inside a date is not a count either.
+    assert not has_answer_type("Ivan Serov died on 1 July 1990.", AnswerType.NUMBER)
+    assert not has_answer_type("The deportation of 14 June 1941 began at night.", AnswerType.DATE,
+                               question="What happened on 14 June 1941?")
+    assert has_answer_type("The deportation of 14 June 1941 ended on 17 June.", AnswerType.DATE,
+                           question="What happened on 14 June 1941?")
+    names = frozenset({"serov", "beria"})
+    assert not has_answer_type("Beria signed Order No. 001223.", AnswerType.PERSON, names,
+                               question="Whom did Beria appoint?", common_words=frozenset({"order", "no"}))
+    assert has_answer_type("Beria appointed Vsevolod Merkulov.", AnswerType.PERSON, names,
+                           question="Whom did Beria appoint?", common_words=frozenset({"order", "no"}))
+
+
 def test_person_detection_ignores_the_capital_at_sentence_start():
     names = frozenset({"serov", "beria"})
     assert has_answer_type("The order was signed by Lavrentiy Beria.", AnswerType.PERSON, names)
