@@ -18,6 +18,7 @@ from assistant.models import Answer, Quote, SourceRef
 from assistant.premise import Conflict, find_conflicts
 from assistant.selection import WEIGHT_TYPE, AnswerType, answer_type, has_answer_type, overlap, sentence_score
 from assistant.subjects import Detection, SubjectDetector
+from assistant.vocabulary import CorpusVocabulary
 from corpus import Corpus, Passage
 from corpus.text import sentence_spans, tokens
 from index import HybridRetriever
@@ -46,7 +47,7 @@ QUESTION_WORDS = ("how many much what which who whom whose when where why did do
                   "in on for to about year date number name people tell me")
 # Thresholds per language group: English questions get the term-statistics features and the
 # lead space differs by group, so each has its own scale (e5 similarities sit far above MiniLM's).
-ABSTAIN_BELOW = {"en": 0.91, "other": 0.84}
+ABSTAIN_BELOW = {"en": 0.92, "other": 0.83}
 ABSTAIN_BELOW_PRIMARY_ONLY = 0.68  # when no multilingual encoder is configured
 CONFIDENCE_SLOPE = 12.0
 # Dense spaces searched, by the question's language; the first one leads (sentence scores, evidence).
@@ -91,6 +92,7 @@ class Analysis:
     overlap: float = 0.0  # share of the question's terms in the best sentence
     unknown: float = 0.0  # share of the question's terms the corpus never uses
     coverage: float = 0.0  # share of the question's asking terms (not names, not question words) in the best passage
+    unknown_names: list[str] = field(default_factory=list)  # names in the question the corpus never mentions
 
     @property
     def answer_type_found(self) -> bool:
@@ -146,6 +148,7 @@ class Assistant:
         self._vocabulary = set(index.lexical._model.vocab_dict)
         english_words = {t for p in corpus.passages for text in (p.text, *p.questions) for t in tokens(text)}
         self.language = LanguageDetector(english_words)
+        self.vocabulary = CorpusVocabulary(corpus)
         self._not_asking = {
             t for subject in corpus.subjects.values()
             for text in (*subject.aliases, *(m for a in subject.attributes.values() for m in a.mentions))
@@ -258,7 +261,8 @@ class Assistant:
         retrieval = self.retriever.search(
             question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), spaces=spaces, only_documents=only,
         )
-        analysis = Analysis(question, detected, lead, detection, conflicts, retrieval.hits, retrieval.query_vectors[lead])
+        analysis = Analysis(question, detected, lead, detection, conflicts, retrieval.hits, retrieval.query_vectors[lead],
+                            unknown_names=self.vocabulary.unknown_names(question, detected))
         if conflicts or not retrieval.hits:
             return analysis
         analysis.candidates = self._rank_sentences(question, analysis.query, lead, retrieval.hits[:PASSAGES_CONSIDERED],
@@ -287,7 +291,8 @@ class Assistant:
         if analysis.conflicts:
             return self._corrected(question, lang, analysis.query, analysis.lead, analysis.conflicts, passages)
         confidence = analysis.confidence
-        if not analysis.candidates or confidence < 0.5 or not analysis.answer_type_found:
+        if (not analysis.candidates or confidence < 0.5 or not analysis.answer_type_found
+                or analysis.unknown_names):
             return self._abstained(question, lang, passages, confidence)
         named = set(analysis.detection.documents)
         chosen = self._choose(analysis.candidates, comparison=named if len(named) > 1 else None)

@@ -4,10 +4,13 @@ Why: the assistant declines when its evidence (best dense similarity, plus term
 overlap, minus the share of words the corpus never uses) is below a threshold.
 Each encoder has its own similarity scale, so each space gets its own threshold.
 This script sweeps the threshold and prints, per space, the abstention recall
-and the false-abstention rate; we pick the highest threshold whose false-
-abstention rate stays within the 5% the museum accepts (a wrong answer is worse
-than no answer), and round it to two decimals so it is not fitted to single
-questions. Questions the assistant corrects never reach the threshold.
+and the false-abstention rate. Among the thresholds whose false-abstention rate stays within
+the 5% the museum accepts (a wrong answer is worse than no answer), we take the
+one that declines the most out-of-scope questions, and of those the lowest (the
+fewest answerable questions declined for the same gain), in steps of 0.01 so it
+is not fitted to single questions. Questions the assistant corrects never reach
+the threshold, nor do questions declined because no sentence holds the kind of
+answer asked for.
 
 Usage: python -m evaluation.calibrate [--questions FILE ...]
 """
@@ -35,7 +38,7 @@ def main() -> None:
     points: dict[str, list[tuple[float, bool]]] = defaultdict(list)  # space -> (evidence, should abstain)
     for gold in load_questions(args.questions):
         analysis = assistant.analyze(gold.question)
-        if analysis.conflicts or not analysis.candidates:
+        if analysis.conflicts or not analysis.candidates or not analysis.answer_type_found:
             continue
         group = f"{analysis.lead}/{'en' if analysis.language == 'en' else 'other'}"
         points[group].append((analysis.evidence, gold.expect.status == "abstained"))
@@ -49,11 +52,11 @@ def main() -> None:
             below = evidence < threshold
             recall = below[abstain].mean() if abstain.any() else float("nan")
             false_rate = below[~abstain].mean() if (~abstain).any() else float("nan")
-            if false_rate <= MAX_FALSE_ABSTENTION:
+            if false_rate <= MAX_FALSE_ABSTENTION and (best is None or recall > best[1]):
                 best = (threshold, recall, false_rate)
             print(f"{threshold:9.2f} {recall:9.1%} {false_rate:17.1%}")
         if best:
-            print(f"=> {space}: highest threshold within {MAX_FALSE_ABSTENTION:.0%} false abstention: "
+            print(f"=> {space}: lowest threshold with the most declined within {MAX_FALSE_ABSTENTION:.0%} false abstention: "
                   f"{best[0]:.2f} (declines {best[1]:.1%} of out-of-scope, {best[2]:.1%} of answerable)")
 
 

@@ -1,0 +1,63 @@
+"""Names the curated sources never mention.
+
+"How many deportees were from Tartu?" is on topic, and both encoders place it
+close to the passages on Estonian figures; but no curated text mentions Tartu,
+so no quote can answer it. A capitalised word in the middle of a question is
+usually a name (a place, a person, a ship); when neither it nor a word
+sharing its stem appears anywhere in the corpus (passages, curated questions in
+every language, subject names and aliases, source titles), the question asks
+about something the sources do not cover, and the assistant declines.
+
+The stem check ("a known word starts with all but the last three letters")
+lets inflected forms through: "Vilniuje" and "Rīgai" find "Vilnius" and
+"Riga". German capitalises every noun, so German questions are not checked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from corpus import Corpus
+from corpus.text import tokens
+
+MIN_NAME_LENGTH = 4
+STEM_SLACK = 3  # letters an inflected ending may add or change
+LANGUAGES_WITHOUT_NOUN_CAPITALS = frozenset({"en", "lt", "lv", "et", "ru"})
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+
+
+class CorpusVocabulary:
+    def __init__(self, corpus: Corpus):
+        words: set[str] = set()
+        texts = [text for p in corpus.passages for text in (p.text, *p.all_questions)]
+        for subject in corpus.subjects.values():
+            texts += [subject.name, *subject.aliases, *subject.compatible]
+            texts += [m for attribute in subject.attributes.values() for m in attribute.mentions]
+        texts += [source.title for source in corpus.sources.values()]
+        for text in texts:
+            words.update(tokens(text))
+        self.words = frozenset(words)
+        self._prefixes = frozenset(w[:n] for w in words for n in range(MIN_NAME_LENGTH, len(w) + 1))
+
+    def knows(self, word: str) -> bool:
+        """Whether the corpus uses this (folded) word or one with the same stem."""
+        return word in self.words or word[: max(MIN_NAME_LENGTH, len(word) - STEM_SLACK)] in self._prefixes
+
+    def unknown_names(self, question: str, lang: str) -> list[str]:
+        """The capitalised words after the first that the corpus never uses, e.g. ["Tartu"]."""
+        if lang not in LANGUAGES_WITHOUT_NOUN_CAPITALS:
+            return []
+        words = [m.group(0) for m in _WORD.finditer(question)]
+        long_words = [w for w in words[1:] if len(w) >= MIN_NAME_LENGTH]
+        if sum(w[0].isupper() for w in long_words) * 2 > len(long_words):
+            return []  # Title Case or CAPITALS: capitals say nothing about names here
+        unknown = []
+        for position, word in enumerate(words):
+            if position == 0 or not word[0].isupper() or len(word) < MIN_NAME_LENGTH:
+                continue
+            parts = [t for t in tokens(re.sub(r"['’]s$", "", word)) if not t.isdigit()]
+            if any(not self.knows(part) for part in parts if len(part) >= MIN_NAME_LENGTH):
+                unknown.append(word)
+        return unknown
+
