@@ -265,8 +265,10 @@ class Assistant:
                             unknown_names=self.vocabulary.unknown_names(question, detected))
         if conflicts or not retrieval.hits:
             return analysis
-        analysis.candidates = self._rank_sentences(question, analysis.query, lead, retrieval.hits[:PASSAGES_CONSIDERED],
-                                                   detection)
+        considered = retrieval.hits[:PASSAGES_CONSIDERED]
+        if len(detection.documents) > 1:
+            considered += self._missing_documents(question, retrieval, spaces, detection.documents, considered)
+        analysis.candidates = self._rank_sentences(question, analysis.query, lead, considered, detection)
         best = analysis.candidates[0]
         terms = set(analyze(question))
         analysis.dense_top = max(h.dense for h in retrieval.hits)
@@ -277,6 +279,22 @@ class Assistant:
             covered = asking & self._passage_terms[best.passage_index]
             analysis.coverage = len(covered) / len(asking) if asking else 1.0
         return analysis
+
+    def _missing_documents(self, question: str, retrieval, spaces, documents: list[str], considered) -> list:
+        """For a comparison, the best passage about each compared document that no considered passage is about
+        (searched again with the same query vectors, so nothing is re-encoded)."""
+        covered = set().union(*(h.passage.documents for h in considered))
+        extra = []
+        for document in documents:
+            if document in covered:
+                continue
+            hits = self.retriever.search(question, k=3, spaces=spaces, query_vectors=retrieval.query_vectors,
+                                         only_documents=[document]).hits
+            about = [h for h in hits if document in h.passage.documents]
+            if about:
+                extra.append(about[0])
+                covered |= about[0].passage.documents
+        return extra
 
     def retrieve(self, question: str, k: int = 10):
         """The passages this assistant would consider, in the order it ranks them (for the retrieval metrics)."""
@@ -329,7 +347,8 @@ class Assistant:
         """The best sentence, plus close runners-up (first from its own passage) that bring no other document in.
 
         For a comparison of documents, the whole best passage is quoted, and the best sentence of each
-        other passage that covers all the compared documents (signers, dates, purposes: each its own passage).
+        other passage that covers all the compared documents (signers, dates, purposes: each its own passage);
+        a compared document that none of these covers gets the best sentence about it.
         """
         best = candidates[0]
         documents = self.corpus.passages[best.passage_index].documents
@@ -352,6 +371,19 @@ class Assistant:
                 continue
             chosen.append((candidate.passage_index, candidate.sentence_index))
             quoted_passages.add(candidate.passage_index)
+        if comparison:
+            # Every compared document gets a quote: the best sentence of a passage about it (and about no
+            # document outside the comparison), placed right after the best passage so it is never cut.
+            covered = set(documents).union(*(self.corpus.passages[p].documents for p, _ in chosen))
+            coverage = []
+            for document in sorted(comparison - covered):
+                for candidate in candidates:
+                    passage = self.corpus.passages[candidate.passage_index]
+                    if document in passage.documents and passage.documents <= comparison:
+                        coverage.append((candidate.passage_index, candidate.sentence_index))
+                        covered |= passage.documents
+                        break
+            chosen = chosen[:1] + coverage + chosen[1:]
         return chosen
 
     def _corrected(self, question, lang, query, space, conflicts: list[Conflict], hits: list[Passage]) -> Answer:
