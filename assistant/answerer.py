@@ -37,8 +37,10 @@ SUGGESTIONS = 3
 
 # Confidence: a logistic curve over the evidence, centred on the abstention threshold.
 # evidence = best dense similarity + OVERLAP_WEIGHT * term overlap - UNKNOWN_WEIGHT * share of
-# question terms the corpus never uses. ABSTAIN_BELOW is calibrated on the gold set
-# (docs/calibration.md); the other two are round numbers set by hand.
+# question terms the corpus never uses + COVERAGE_WEIGHT * share of asking terms in the best passage.
+# Overlap and coverage are English term statistics; for other languages the unknown share is taken over
+# the vocabulary of every language the curators wrote (assistant.vocabulary). ABSTAIN_BELOW is
+# calibrated on the gold set (docs/calibration.md); the weights are round numbers set by hand.
 OVERLAP_WEIGHT = 0.3
 UNKNOWN_WEIGHT = 0.3
 COVERAGE_WEIGHT = 0.3
@@ -47,7 +49,7 @@ QUESTION_WORDS = ("how many much what which who whom whose when where why did do
                   "in on for to about year date number name people tell me")
 # Thresholds per language group: English questions get the term-statistics features and the
 # lead space differs by group, so each has its own scale (e5 similarities sit far above MiniLM's).
-ABSTAIN_BELOW = {"en": 0.92, "other": 0.83}
+ABSTAIN_BELOW = {"en": 0.92, "other": 0.77}
 ABSTAIN_BELOW_PRIMARY_ONLY = 0.68  # when no multilingual encoder is configured
 CONFIDENCE_SLOPE = 12.0
 # Dense spaces searched, by the question's language; the first one leads (sentence scores, evidence).
@@ -278,6 +280,8 @@ class Assistant:
             asking = terms - self._not_asking
             covered = asking & self._passage_terms[best.passage_index]
             analysis.coverage = len(covered) / len(asking) if asking else 1.0
+        else:  # the vocabulary of every language the curators wrote questions in
+            analysis.unknown = self.vocabulary.unknown_share(question)
         return analysis
 
     def _missing_documents(self, question: str, retrieval, spaces, documents: list[str], considered) -> list:

@@ -11,6 +11,8 @@ about something the sources do not cover, and the assistant declines.
 The stem check ("a known word starts with all but the last three letters")
 lets inflected forms through: "Vilniuje" and "Rīgai" find "Vilnius" and
 "Riga". German capitalises every noun, so German questions are not checked.
+`unknown_share` is the same test on every word: for questions that are not in
+English it stands in for the English term statistics in the abstention evidence.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class CorpusVocabulary:
     def knows(self, word: str) -> bool:
         """Whether the corpus uses this (folded) word or one with the same stem."""
         return word in self.words or word[: max(MIN_NAME_LENGTH, len(word) - STEM_SLACK)] in self._prefixes
+
+    def unknown_share(self, question: str) -> float:
+        """Share of the question's words (of four letters or more) the corpus never uses, in any language."""
+        words = [t for t in tokens(question) if len(t) >= MIN_NAME_LENGTH and not t.isdigit()]
+        return sum(not self.knows(w) for w in words) / len(words) if words else 0.0
 
     def unknown_names(self, question: str, lang: str) -> list[str]:
         """The capitalised words after the first that the corpus never uses, e.g. ["Tartu"]."""
