@@ -12,13 +12,15 @@ from evaluation.runner import evaluate_answerer, missed_thresholds
 
 REGRESSION_FLOORS = {
     "citation_validity": 1.0,  # every quote verbatim: the target, always
-    "accuracy": 0.76,
-    "conflation_rate": 0.03,  # at most (target 0: not reached yet)
-    "abstention_recall": 0.55,
+    "accuracy": 0.83,
+    "conflation_rate": 0.015,  # at most (target 0: not reached yet)
+    "abstention_recall": 0.62,
     "false_abstention_rate": 0.05,  # at most
-    "premise_correction": 0.80,
-    "recall_at_5": 0.88,
+    "premise_correction": 0.85,
+    "recall_at_5": 0.93,
 }
+# The multilingual issue's target, reached: questions in lt, lv, et, ru and de.
+MIN_NON_ENGLISH_ACCURACY = 0.85
 
 
 def test_gold_set_does_not_regress(assistant, gold_questions):
@@ -27,3 +29,6 @@ def test_gold_set_does_not_regress(assistant, gold_questions):
     summary = evaluation.summary
     print({k: summary[k] for k in REGRESSION_FLOORS})
     assert missed_thresholds(summary, REGRESSION_FLOORS) == []
+    non_english = [r.correct for r in evaluation.results if r.lang != "en"]
+    assert len(non_english) >= 75
+    assert sum(non_english) / len(non_english) >= MIN_NON_ENGLISH_ACCURACY

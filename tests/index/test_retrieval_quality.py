@@ -12,8 +12,8 @@ import pytest
 
 from evaluation import metrics
 
-MIN_HYBRID_RECALL_AT_5 = 0.90
-MIN_HYBRID_MRR = 0.75
+MIN_HYBRID_RECALL_AT_5 = 0.93  # floor under today's 0.943 (target 0.95, not reached)
+MIN_HYBRID_MRR = 0.85  # the retrieval issue's target (0.869 today)
 METHODS = {
     "dense": {"use_lexical": False},
     "lexical": {"use_dense": False},
