@@ -64,6 +64,9 @@ def conflicts(detector, corpus, question):
         # Two documents fused into one, with no comparison, list or naming word: checked both ways.
         ("Why do the Serov Instructions carry the number 001223?", "serov_instructions", "order_001223"),
         ("Warum tragen die Serow-Anweisungen die Nummer 001223?", "serov_instructions", "order_001223"),
+        # Attributes stated as absences: the Serov Instructions are the undated, unnumbered document.
+        ("Why is Order 001223 undated?", "order_001223", "serov_instructions"),
+        ("Почему приказ № 001223 без даты?", "order_001223", "serov_instructions"),
     ],
 )
 def test_false_premises_are_found(detector, corpus, question, named, owner):
@@ -86,6 +89,7 @@ def test_false_premises_are_found(detector, corpus, question, named, owner):
         "Why are the Serov Instructions called Order 001223?",  # about the naming mix-up itself
         "Warum werden die Serow-Anweisungen als Befehl Nr. 001223 bezeichnet?",
         "Did Order 0054 carry out Order 001223 in Lithuania?",  # a real link, declared compatible in the data
+        "Why are the Serov Instructions undated?",  # its own attribute
     ],
 )
 def test_questions_without_a_false_premise_are_left_alone(detector, corpus, question):
