@@ -30,8 +30,9 @@ _CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
         r"\b(when|what year|which year|what date|which date|dated?|kada|kuriais metais|kad|kura gada|kada gada|"
         r"millal|mis aastal|когда|в каком году|какого числа|wann|in welchem jahr|datum)\b")),
     (AnswerType.PERSON, re.compile(
-        r"\b(who|whom|whose|signer|signatory|signed by|kas pasirase|kas pasirasė|kas parakstija|kurs|kes|"
-        r"кто|кем|wer|von wem|unterzeichner)\b")),
+        r"\b(who|whom|whose|signer|signatory|signed by|first name|full name|surname|last name|"
+        r"kas pasirase|kas pasirasė|kas parakstija|kurs|kes|vardas|vards|eesnimi|"
+        r"кто|кем|имя|отчество|wer|von wem|unterzeichner|vorname)\b")),
 ]
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"

@@ -10,6 +10,8 @@ def test_answer_type_from_question_words_in_several_languages():
     assert answer_type("How many people were deported from Estonia?") is AnswerType.NUMBER
     assert answer_type("Сколько людей депортировали?") is AnswerType.NUMBER
     assert answer_type("What were the Serov Instructions?") is AnswerType.OTHER
+    assert answer_type("What was Captain Petrov's first name?") is AnswerType.PERSON
+    assert answer_type("What is the name of the Lithuanian order?") is AnswerType.OTHER
 
 
 def test_a_year_is_a_date_but_not_a_count():
