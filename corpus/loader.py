@@ -70,11 +70,15 @@ def content_hash(corpus_dir: Path) -> str:
     return digest.hexdigest()
 
 
+# libyaml's parser when PyYAML was built with it: ten times faster (about 1 s of every server start).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml_with_lines(text: str, path: Path, first_line: int, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
     """Parse YAML, returning (value, node) or (None, None) after recording the error."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        value = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_SafeLoader)
+        value = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_line + (mark.line if mark else 0)
