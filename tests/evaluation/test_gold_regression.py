@@ -12,11 +12,11 @@ from evaluation.runner import evaluate_answerer, missed_thresholds
 
 REGRESSION_FLOORS = {
     "citation_validity": 1.0,  # every quote verbatim: the target, always
-    "accuracy": 0.83,
+    "accuracy": 0.84,
     "conflation_rate": 0.015,  # at most (target 0: not reached yet)
     "abstention_recall": 0.62,
     "false_abstention_rate": 0.05,  # at most
-    "premise_correction": 0.85,
+    "premise_correction": 0.90,
     "recall_at_5": 0.93,
 }
 # The multilingual issue's target, reached: questions in lt, lv, et, ru and de.
