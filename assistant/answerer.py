@@ -254,14 +254,9 @@ class Assistant:
         spaces = self.spaces_for(detected)
         lead = spaces[0]
         detection = self.detector.detect(question)
-        conflicts = find_conflicts(detection, self.corpus.subjects, question)
-        only = detection.documents or None
-        if conflicts:
-            only = sorted({c.named for c in conflicts} | {c.owner for c in conflicts})
-        # The named documents filter the passages (that is what prevents conflation) but do not boost them:
-        # on the gold set the subject nudge lowered MRR (0.869 -> 0.849) and answer accuracy.
+        conflicts, only, boost = self._search_plan(question, detection)
         retrieval = self.retriever.search(
-            question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), spaces=spaces, only_documents=only,
+            question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), spaces=spaces, only_documents=only, subjects=boost,
         )
         analysis = Analysis(question, detected, lead, detection, conflicts, retrieval.hits, retrieval.query_vectors[lead],
                             unknown_names=self.vocabulary.unknown_names(question, detected))
@@ -300,10 +295,27 @@ class Assistant:
                 covered |= about[0].passage.documents
         return extra
 
+    def _search_plan(self, question: str, detection: Detection) -> tuple[list[Conflict], list[str] | None, set[str]]:
+        """(mix-ups, documents allowed, subjects boosted) for the search.
+
+        The named documents filter the passages (that is what prevents conflation) but are not boosted:
+        on the gold set that nudge lowered MRR (0.869 -> 0.849) and answer accuracy. A question resting on
+        a mix-up is answered by the passages about the document the mentioned attribute really belongs
+        to, so those are boosted (gold recall@5 0.943 -> 0.962, MRR 0.869 -> 0.879).
+        """
+        conflicts = find_conflicts(detection, self.corpus.subjects, question)
+        if not conflicts:
+            return conflicts, detection.documents or None, set()
+        owners = {c.owner for c in conflicts}
+        return conflicts, sorted({c.named for c in conflicts} | owners), owners
+
     def retrieve(self, question: str, k: int = 10):
-        """The passages this assistant would consider, in the order it ranks them (for the retrieval metrics)."""
+        """The passages this assistant considers, in its order, with its filter and boost (for the retrieval metrics)."""
         question = validate_question(question)
-        return self.retriever.search(question, k=k, spaces=self.spaces_for(self.language.detect(question))).hits
+        detection = self.detector.detect(question)
+        _, only, boost = self._search_plan(question, detection)
+        return self.retriever.search(question, k=k, spaces=self.spaces_for(self.language.detect(question)),
+                                     only_documents=only, subjects=boost).hits
 
     def answer(self, question: str, lang: str | None = None) -> Answer:
         analysis = self.analyze(question)

@@ -58,6 +58,13 @@ def test_a_comparison_is_answered_not_corrected(assistant):
     assert_extractive(answer, assistant.corpus)
 
 
+def test_a_mix_up_retrieves_the_passages_of_the_document_it_really_belongs_to(assistant):
+    # Separating heads of families is the Serov Instructions' procedure; a retriever that only follows
+    # the words ranks a passage on Order 001223 first.
+    (first, *_) = assistant.retrieve("Why did Order 001223 separate the heads of families?", 5)
+    assert "serov_instructions" in first.passage.about
+
+
 def test_a_comparison_of_three_documents_quotes_each_of_them(assistant):
     answer = assistant.answer("How do the Serov Instructions, Order 001223 and Order 0054 differ?")
     assert answer.status == "answered"

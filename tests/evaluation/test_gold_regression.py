@@ -17,7 +17,8 @@ REGRESSION_FLOORS = {
     "abstention_recall": 0.62,
     "false_abstention_rate": 0.05,  # at most
     "premise_correction": 0.90,
-    "recall_at_5": 0.93,
+    "recall_at_5": 0.95,  # the retrieval issue's target (the assistant's premise-aware search: 0.962)
+    "mrr": 0.85,  # the retrieval issue's target (0.879)
 }
 # The multilingual issue's target, reached: questions in lt, lv, et, ru and de.
 MIN_NON_ENGLISH_ACCURACY = 0.85

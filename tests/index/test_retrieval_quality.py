@@ -12,7 +12,8 @@ import pytest
 
 from evaluation import metrics
 
-MIN_HYBRID_RECALL_AT_5 = 0.93  # floor under today's 0.943 (target 0.95, not reached)
+MIN_HYBRID_RECALL_AT_5 = 0.93  # floor under today's 0.943 without hints; the assistant's premise-aware
+# search reaches the 0.95 target (0.962, tests/evaluation/test_gold_regression.py)
 MIN_HYBRID_MRR = 0.85  # the retrieval issue's target (0.869 today)
 METHODS = {
     "dense": {"use_lexical": False},
