@@ -254,7 +254,7 @@ class Assistant:
         spaces = self.spaces_for(detected)
         lead = spaces[0]
         detection = self.detector.detect(question)
-        conflicts, only, boost = self._search_plan(question, detection)
+        conflicts, only, boost = self.search_plan(question, detection)
         retrieval = self.retriever.search(
             question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), spaces=spaces, only_documents=only, subjects=boost,
         )
@@ -295,7 +295,7 @@ class Assistant:
                 covered |= about[0].passage.documents
         return extra
 
-    def _search_plan(self, question: str, detection: Detection) -> tuple[list[Conflict], list[str] | None, set[str]]:
+    def search_plan(self, question: str, detection: Detection) -> tuple[list[Conflict], list[str] | None, set[str]]:
         """(mix-ups, documents allowed, subjects boosted) for the search.
 
         The named documents filter the passages (that is what prevents conflation) but are not boosted:
@@ -313,7 +313,7 @@ class Assistant:
         """The passages this assistant considers, in its order, with its filter and boost (for the retrieval metrics)."""
         question = validate_question(question)
         detection = self.detector.detect(question)
-        _, only, boost = self._search_plan(question, detection)
+        _, only, boost = self.search_plan(question, detection)
         return self.retriever.search(question, k=k, spaces=self.spaces_for(self.language.detect(question)),
                                      only_documents=only, subjects=boost).hits
 
