@@ -173,12 +173,13 @@ def render(command: str, facts: dict, info: dict, rows: list, slowest: list, arg
         "",
         "- `Assistant.answer` is called directly, in process: **the server's answer cache is not involved** "
         "(every call runs the whole pipeline), nor HTTP; see the load section for those.",
-        f"- (a) is `Assistant.retrieve(question, {RETRIEVE_K})`: question check, language detection, subject detection, "
-        "query encoding in the language's dense space(s), dense + BM25 search and fusion. (b) is `Assistant.answer(question)`. "
-        "(c) is `Assistant.analyze(question)`, which (b) calls first: it runs the same steps but searches with the "
-        "answer's parameters (k=6, and only the documents the question names), then checks the premise and ranks the "
-        "sentences of the top passages. So analyze - retrieve is premise check + sentence ranking + evidence (and the "
-        "small difference in search parameters), answer - analyze is choosing, quoting and composing the answer.",
+        f"- (a) is `Assistant.retrieve(question, {RETRIEVE_K})`: question check, language detection, subject detection and "
+        "premise check (the search plan: which documents are allowed, which boosted), query encoding in the language's "
+        "dense space(s), dense + BM25 search and fusion. (b) is `Assistant.answer(question)`. (c) is "
+        "`Assistant.analyze(question)`, which (b) calls first: it runs the same steps with k=6, then ranks the "
+        "sentences of the top passages (a comparison may search again, with the same query vectors, for a compared "
+        "document they miss). So analyze - retrieve is sentence ranking + evidence, answer - analyze is choosing, "
+        "quoting and composing the answer.",
         f"- Each of the {overall['questions']} questions is timed once per round for {args.rounds} rounds; the three "
         "calls of a question run back to back in an order rotating through all six orders; a difference is taken "
         "between calls of the same question in the same round, and the percentiles are over all question x round "
