@@ -10,7 +10,8 @@ about something the sources do not cover, and the assistant declines.
 
 The stem check ("a known word starts with all but the last three letters")
 lets inflected forms through: "Vilniuje" and "Rīgai" find "Vilnius" and
-"Riga". German capitalises every noun, so German questions are not checked.
+"Riga", and a misspelt known name ("Berya") is not taken for a new one. German
+capitalises every noun, so German questions are not checked.
 `unknown_share` is the same test on every word: for questions that are not in
 English it stands in for the English term statistics in the abstention evidence.
 """
@@ -19,10 +20,15 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz import fuzz, process
+
 from corpus import Corpus
 from corpus.text import tokens
 
 MIN_NAME_LENGTH = 4
+# A misspelt name is still a name the corpus knows ("Berya" is Beria): one wrong letter in five.
+TYPO_MIN_LENGTH = 5
+TYPO_MIN_RATIO = 80
 STEM_SLACK = 3  # letters an inflected ending may add or change
 LANGUAGES_WITHOUT_NOUN_CAPITALS = frozenset({"en", "lt", "lv", "et", "ru"})
 
@@ -40,11 +46,20 @@ class CorpusVocabulary:
         for text in texts:
             words.update(tokens(text))
         self.words = frozenset(words)
+        self._word_list = sorted(words)
         self._prefixes = frozenset(w[:n] for w in words for n in range(MIN_NAME_LENGTH, len(w) + 1))
 
     def knows(self, word: str) -> bool:
         """Whether the corpus uses this (folded) word or one with the same stem."""
         return word in self.words or word[: max(MIN_NAME_LENGTH, len(word) - STEM_SLACK)] in self._prefixes
+
+    def _misspelt(self, word: str) -> bool:
+        """Whether the word is a known word with a typo: close in spelling, same first letter, same length
+        give or take one ("Berya" is Beria; "Tartu" is not "start")."""
+        if len(word) < TYPO_MIN_LENGTH:
+            return False
+        close = process.extract(word, self._word_list, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO, limit=10)
+        return any(known[0] == word[0] and abs(len(known) - len(word)) <= 1 for known, _, _ in close)
 
     def unknown_share(self, question: str) -> float:
         """Share of the question's words (of four letters or more) the corpus never uses, in any language."""
@@ -64,7 +79,7 @@ class CorpusVocabulary:
             if position == 0 or not word[0].isupper() or len(word) < MIN_NAME_LENGTH:
                 continue
             parts = [t for t in tokens(re.sub(r"['’]s$", "", word)) if not t.isdigit()]
-            if any(not self.knows(part) for part in parts if len(part) >= MIN_NAME_LENGTH):
+            if any(not self.knows(part) and not self._misspelt(part) for part in parts if len(part) >= MIN_NAME_LENGTH):
                 unknown.append(word)
         return unknown
 

@@ -23,6 +23,8 @@ def vocabulary() -> CorpusVocabulary:
         ("When was the Molotov-Ribbentrop Pact signed?", "en", []),
         ("Kada Serovas buvo Vilniuje?", "lt", []),
         ("Who signed Order 001223 for the NKVD?", "en", []),
+        ("When did Lavrentiy Berya sign the order?", "en", []),  # a typo in a known name
+        ("How many people were deported from Zanzibart?", "en", ["Zanzibart"]),  # close to no known word
         # Capitals that say nothing: the first word, Title Case, CAPITALS, and German nouns.
         ("Zanzibar deportations?", "en", []),
         ("Which Hobbyists Were On The Suspect List", "en", []),
