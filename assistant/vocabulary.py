@@ -9,9 +9,9 @@ every language, subject names and aliases, source titles), the question asks
 about something the sources do not cover, and the assistant declines.
 
 The stem check ("a known word starts with all but the last three letters")
-lets inflected forms through: "Vilniuje" and "Rīgai" find "Vilnius" and
-"Riga", and a misspelt known name ("Berya") is not taken for a new one. German
-capitalises every noun, so German questions are not checked.
+lets inflected forms through ("Vilniuje" finds "Vilnius"), and a misspelt known
+name ("Berya") is not taken for a new one. German capitalises every noun, so
+German questions are not checked.
 `unknown_share` is the same test on every word: for questions that are not in
 English it stands in for the English term statistics in the abstention evidence.
 """
