@@ -102,15 +102,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident set size of process `pid` plus all its descendants, in MiB (0 if it is gone)."""
+def process_tree(pid: int | None = None) -> list[psutil.Process]:
+    """Process `pid` (default: this one) first, then all its live descendants; empty if it is gone."""
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
+        return []
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident set size of process `pid` plus all its descendants, in MiB (0 if it is gone)."""
     total = 0
-    for proc in procs:
+    for proc in process_tree(pid):
         try:
             total += proc.memory_info().rss
         except psutil.NoSuchProcess:
@@ -124,6 +128,19 @@ def path_size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def report_header(title: str, command: str, facts: dict, total_s: float, waited_s: float, extra: str = "") -> list[str]:
+    """The opening lines every benchmark section shares: title, how and when it was produced, the machine."""
+    waited = f" (plus {fmt_seconds(waited_s)} waiting for idle CPUs)" if waited_s >= 1 else ""
+    return [
+        title,
+        "",
+        f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(total_s)}{waited}.{extra}",
+        "",
+        f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.",
+        "",
+    ]
 
 
 def fmt_bytes(count: float) -> str:
@@ -143,13 +160,8 @@ def busy_cpu_s() -> float:
 
 def process_cpu_s(pid: int | None = None) -> float:
     """CPU seconds used so far by process `pid` (default: this one), its threads and its descendants (live or reaped)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
     total = 0.0
-    for i, proc in enumerate(procs):
+    for i, proc in enumerate(process_tree(pid)):
         try:
             t = proc.cpu_times()
         except psutil.NoSuchProcess:

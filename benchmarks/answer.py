@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT, CpuWatch, ensure_project_on_path, facts_line, fmt_ms, fmt_seconds, machine_facts, markdown_table,
+    ROOT, report_header, CpuWatch, ensure_project_on_path, facts_line, fmt_ms, fmt_seconds, machine_facts, markdown_table,
     peak_rss_mb, rss_mb, summarize, wait_for_idle, write_section,
 )
 
@@ -144,14 +144,8 @@ def render(command: str, facts: dict, info: dict, rows: list, slowest: list, arg
     busy_note = (f"**Other processes used {busy * 100:.0f}% of the CPUs during the timed rounds, so the timings are "
                  "inflated accordingly.**" if busy > 0.10 else
                  f"Other processes used {busy * 100:.0f}% of the CPUs during the timed rounds.")
-    waited = f" (plus {fmt_seconds(info['waited_s'])} waiting for idle CPUs)" if info["waited_s"] >= 1 else ""
     lines = [
-        "## Answer latency beside retrieval",
-        "",
-        f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(info['total_s'])}{waited}.",
-        "",
-        f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.",
-        "",
+        *report_header("## Answer latency beside retrieval", command, facts, info["total_s"], info["waited_s"]),
         "### Target",
         "",
         f"- Answering adds at most {TARGET_MS:.0f} ms p50 over retrieval: p50 of answer - retrieve per question, "

@@ -50,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT, CpuWatch, ensure_project_on_path, facts_line, fmt_ms, fmt_seconds, machine_facts, markdown_table,
+    ROOT, report_header, CpuWatch, ensure_project_on_path, facts_line, fmt_ms, fmt_seconds, machine_facts, markdown_table,
     peak_rss_mb, process_cpu_s, rss_mb, summarize, tree_rss_mb, wait_for_idle, write_section,
 )
 
@@ -586,15 +586,9 @@ def render(command: str, facts: dict, levels: list[Level], figures: list[dict], 
     if busy_start:
         notes.append("**Other processes used more than 10% of the CPUs while the server started for "
                      + ", ".join(f"c={lv.concurrency}" for lv in busy_start) + "; those ready times are inflated.**")
-    waited = f" (plus {fmt_seconds(info['waited_s'])} waiting for idle CPUs)" if info["waited_s"] >= 1 else ""
     return "\n".join([
-        "## Load test over HTTP",
-        "",
-        f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(info['total_s'])}{waited}. "
-        f"Index: {info['index_line']}",
-        "",
-        f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.",
-        "",
+        *report_header("## Load test over HTTP", command, facts, info["total_s"], info["waited_s"],
+                       extra=f" Index: {info['index_line']}"),
         "### Targets",
         "",
         *[f"- {t}" for t in targets],

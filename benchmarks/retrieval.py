@@ -59,7 +59,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT, busy_cpu_s, ensure_project_on_path, facts_line, fmt_bytes, fmt_ms, fmt_seconds, machine_facts, markdown_table,
+    ROOT, report_header, busy_cpu_s, ensure_project_on_path, facts_line, fmt_bytes, fmt_ms, fmt_seconds, machine_facts, markdown_table,
     path_size, peak_rss_mb, rss_mb, summarize, usable_cores, wait_for_idle, write_section,
 )
 
@@ -809,14 +809,8 @@ def notes(results: list[dict], args: argparse.Namespace) -> list[str]:
 
 def render(results: list[dict], args: argparse.Namespace, command: str, total_s: float, facts: dict,
            waited_s: float = 0.0) -> str:
-    waited = f" (plus {fmt_seconds(waited_s)} waiting for other processes to leave the CPUs)" if waited_s >= 1 else ""
     parts = [
-        "## Retrieval",
-        "",
-        f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(total_s)}{waited}.",
-        "",
-        f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.",
-        "",
+        *report_header("## Retrieval", command, facts, total_s, waited_s),
         "### Targets",
         "",
         *[f"- {line}" for line in target_lines(results)],
