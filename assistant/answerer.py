@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.focus import question_focus, states_focus, which_noun
 from assistant.language import LanguageDetector
 from assistant.messages import LANGUAGES, phrase
 from assistant.models import Answer, Quote, SourceRef
@@ -94,7 +95,7 @@ class Analysis:
     overlap: float = 0.0  # share of the question's terms in the best sentence
     unknown: float = 0.0  # share of the question's terms the corpus never uses
     coverage: float = 0.0  # share of the question's asking terms (not names, not question words) in the best passage
-    unknown_names: list[str] = field(default_factory=list)  # names in the question the corpus never mentions
+    unknown_names: list[str] = field(default_factory=list)  # names (or the thing asked for) the corpus never mentions
 
     @property
     def answer_type_found(self) -> bool:
@@ -258,14 +259,18 @@ class Assistant:
         retrieval = self.retriever.search(
             question, k=max(PASSAGES_CONSIDERED, SUGGESTIONS + 3), spaces=spaces, only_documents=only, subjects=boost,
         )
+        unknown = self.vocabulary.unknown_names(question, detected)
+        asked_for = which_noun(question, detected)
+        if asked_for and not any(self.vocabulary.knows_or_misspelt(w, detected) for w in asked_for):
+            unknown += asked_for  # "What typewriter…?": the sources never speak of typewriters
         analysis = Analysis(question, detected, lead, detection, conflicts, retrieval.hits, retrieval.query_vectors[lead],
-                            unknown_names=self.vocabulary.unknown_names(question, detected))
+                            unknown_names=unknown)
         if conflicts or not retrieval.hits:
             return analysis
         considered = retrieval.hits[:PASSAGES_CONSIDERED]
         if len(detection.documents) > 1:
             considered += self._missing_documents(question, retrieval, spaces, detection.documents, considered)
-        analysis.candidates = self._rank_sentences(question, analysis.query, lead, considered, detection)
+        analysis.candidates = self._rank_sentences(question, analysis.query, lead, considered, detection, detected)
         best = analysis.candidates[0]
         terms = set(analyze(question))
         analysis.dense_top = max(h.dense for h in retrieval.hits)
@@ -340,17 +345,21 @@ class Assistant:
             suggestions=self._suggestions(passages, {q.passage_id for q in quotes}, question, lang),
         )
 
-    def _rank_sentences(self, question: str, query: np.ndarray, space: str, hits, detection: Detection) -> list[Candidate]:
+    def _rank_sentences(self, question: str, query: np.ndarray, space: str, hits, detection: Detection,
+                        language: str = "en") -> list[Candidate]:
         kind = answer_type(question)
         terms = set(analyze(question))
         named = set(detection.documents)
+        # A comparison's numbers are spread over the compared documents' passages; no one passage holds them all.
+        focus = question_focus(question, language, numbers=len(named) < 2)
         candidates = []
         for rank, hit in enumerate(hits):
             covers_all_named = len(named) > 1 and named <= hit.passage.documents
             for s_index, sentence in enumerate(hit.passage.sentences):
                 key = (hit.index, s_index)
-                typed = kind is AnswerType.OTHER or has_answer_type(sentence, kind, self._person_names, question,
-                                                                    self._common_words)
+                typed = (kind is AnswerType.OTHER or has_answer_type(sentence, kind, self._person_names, question,
+                                                                     self._common_words)) and states_focus(
+                    focus, sentence, hit.passage.text, hit.passage.all_questions, self._common_words)
                 score = sentence_score(float(self._vector(*key, space) @ query), overlap(terms, self._sentence_terms[key]),
                                        typed, rank)
                 if covers_all_named:  # a comparison is best answered by a passage on all its documents

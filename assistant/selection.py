@@ -36,7 +36,7 @@ _CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
 ]
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}} ({_MONTHS})\b|\b({_MONTHS}) \d{{1,2}}\b", re.IGNORECASE)
+DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}} ({_MONTHS})\b|\b({_MONTHS}) \d{{1,2}}\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _YEAR_ONLY = re.compile(r"^(1[89]\d\d|20\d\d)$")
 _NAME = re.compile(r"\b[A-ZÀ-ÞĀ-Ž][a-zà-ÿā-ž]+(?:\s+[A-Z]\.)*\s+[A-ZÀ-ÞĀ-Ž][a-zà-ÿā-žA-Z'-]+")
@@ -67,9 +67,9 @@ def has_answer_type(sentence: str, kind: AnswerType, person_names: frozenset[str
         return not set(tokens(text)) <= given
 
     if kind is AnswerType.DATE:
-        return any(new(m.group(0)) for m in _DATE.finditer(sentence))
+        return any(new(m.group(0)) for m in DATE.finditer(sentence))
     if kind is AnswerType.NUMBER:
-        undated = _DATE.sub(" ", sentence)
+        undated = DATE.sub(" ", sentence)
         return any(not _YEAR_ONLY.match(n.rstrip(".,")) and new(n) for n in _NUMBER.findall(undated))
     if kind is AnswerType.PERSON:
         return bool((set(tokens(sentence)) & person_names) - given) or any(

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import re
 
+import Stemmer
 from rapidfuzz import fuzz, process
 
 from corpus import Corpus
-from corpus.text import tokens
+from corpus.text import fold, tokens
 
 MIN_NAME_LENGTH = 4
+# A common noun may have a three-letter stem ("датой" is a form of "дата"); names are held to four letters.
 # A misspelt name is still a name the corpus knows ("Berya" is Beria): one wrong letter in five.
 TYPO_MIN_LENGTH = 5
 TYPO_MIN_RATIO = 80
 STEM_SLACK = 3  # letters an inflected ending may add or change
+SNOWBALL = {"en": "english", "lt": "lithuanian", "et": "estonian", "ru": "russian", "de": "german"}  # none for Latvian
 LANGUAGES_WITHOUT_NOUN_CAPITALS = frozenset({"en", "lt", "lv", "et", "ru"})
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -48,10 +51,31 @@ class CorpusVocabulary:
         self.words = frozenset(words)
         self._word_list = sorted(words)
         self._prefixes = frozenset(w[:n] for w in words for n in range(MIN_NAME_LENGTH, len(w) + 1))
+        # Snowball stems by language, for short inflected words the prefix rule misses ("датой" is "дата").
+        names = [text for text in texts if text not in {t for p in corpus.passages for t in (p.text, *p.all_questions)}]
+        by_language = {"en": [t for p in corpus.passages for t in (p.text, *p.questions)]}
+        for p in corpus.passages:
+            for lang, questions in p.questions_by_language.items():
+                by_language.setdefault(lang, []).extend(questions)
+        self._stemmers = {lang: Stemmer.Stemmer(name) for lang, name in SNOWBALL.items()}
+        self._stems = {  # stemmed before folding: Snowball knows "датой", not the folded "датои"
+            lang: frozenset(fold(stem) for stem in stemmer.stemWords(
+                [w for text in (*by_language.get(lang, []), *names) for w in _WORD.findall(text.casefold())]))
+            for lang, stemmer in self._stemmers.items()
+        }
 
     def knows(self, word: str) -> bool:
         """Whether the corpus uses this (folded) word or one with the same stem."""
         return word in self.words or word[: max(MIN_NAME_LENGTH, len(word) - STEM_SLACK)] in self._prefixes
+
+    def knows_or_misspelt(self, word: str, lang: str = "") -> bool:
+        """`knows`, or a known word with a typo, or (given the language) a word with a known Snowball stem.
+        The word may be unfolded (lower case with its diacritics), which the stemmer needs."""
+        folded = fold(word)
+        if self.knows(folded) or self._misspelt(folded):
+            return True
+        stemmer = self._stemmers.get(lang)
+        return stemmer is not None and fold(stemmer.stemWord(word.casefold())) in self._stems[lang]
 
     def _misspelt(self, word: str) -> bool:
         """Whether the word is a known word with a typo: close in spelling, same first letter, same length
@@ -79,7 +103,7 @@ class CorpusVocabulary:
             if position == 0 or not word[0].isupper() or len(word) < MIN_NAME_LENGTH:
                 continue
             parts = [t for t in tokens(re.sub(r"['’]s$", "", word)) if not t.isdigit()]
-            if any(not self.knows(part) and not self._misspelt(part) for part in parts if len(part) >= MIN_NAME_LENGTH):
+            if any(not self.knows_or_misspelt(part) for part in parts if len(part) >= MIN_NAME_LENGTH):
                 unknown.append(word)
         return unknown
 

@@ -78,6 +78,23 @@ def test_a_question_asking_for_a_count_is_not_answered_with_a_date(assistant):
     assert answer.status == "abstained"
 
 
+@pytest.mark.parametrize("question", [
+    "How many typists worked on Order 001223?",  # the Order 001223 passages hold numbers, none counts typists
+    "What was Beria's wife's name?",  # Beria passages name people, none his wife
+    "What colour was the paper of Order 001223?",  # no curated text speaks of colours
+    "What does section 9 of the Serov Instructions say?",  # only sections 1-5 are curated
+])
+def test_on_topic_questions_about_what_no_passage_states_are_declined(assistant, question):
+    assert assistant.answer(question).status == "abstained"
+
+
+def test_the_focus_does_not_block_what_the_passages_do_state(assistant):
+    wagons = assistant.answer("How many wagons left Latvia?")
+    assert wagons.status == "answered" and "901" in wagons.answer
+    section = assistant.answer("What does section 5 of the Serov Instructions say?")
+    assert section.status == "answered" and "§5" in section.answer
+
+
 def test_a_place_the_sources_never_mention_is_declined(assistant):
     answer = assistant.answer("How many people were deported from Zanzibar in June 1941?")
     assert answer.status == "abstained"

@@ -40,3 +40,11 @@ def test_a_word_is_known_by_its_stem(vocabulary):
     assert vocabulary.knows("serov")
     assert vocabulary.knows("deportations")  # "deportation" is in the corpus
     assert not vocabulary.knows("ozymandia")
+
+
+def test_snowball_stems_know_short_inflected_words(vocabulary):
+    # "датой" (instrumental of "дата") shares too few letters with "дата" for the prefix rule.
+    assert not vocabulary.knows("датои")
+    assert vocabulary.knows_or_misspelt("датой", "ru")
+    assert not vocabulary.knows_or_misspelt("зарплата", "ru")  # salary: no curated text speaks of it
+    assert not vocabulary.knows_or_misspelt("typewriter", "en")
