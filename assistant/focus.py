@@ -34,6 +34,9 @@ _PHRASE_END = frozenset(
     "among against than like without within there it they he she we you i".split())
 # Measurement words after the counted noun ("how many pages long"): part of the question, not the thing.
 _MEASURES = frozenset("long old tall wide high deep far big large".split())
+# Units curators write as symbols ("100 kg"), by the first letters of their names in the six languages.
+_UNIT_SYMBOLS = {"kilogr": "kg", "килогр": "kg", "kilomet": "km", "километ": "km", "percent": "%", "procent": "%",
+                 "prozent": "%", "процент": "%", "protsent": "%"}
 _IRREGULAR_PLURALS = frozenset("people men women children persons feet teeth".split())
 # After "how many" in the other languages the counted noun comes next; these words may come between.
 _COUNT_CUES = re.compile(r"\b(?:kiek|cik|mitu|сколько|wie viele|wie viel)\b((?:\s+\w+){1,2})")
@@ -59,6 +62,14 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Dates and years set the scene ("Why can't the Instructions date from 1939?", "on 14 June 1941") more
 # often than they name what is asked, so only the other numbers ("section 7", "Resolution 346") count.
 _YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+# A day of the month in the other languages ("14. jūnijā", "birželio 14 d.", "14 июня", "14. Juni"), folded.
+_MONTHS = (r"(?:sausio|vasario|kovo|balandzio|geguzes|birzel\w*|liepos|rugpjucio|rugsejo|spalio|lapkricio|gruodzio|"
+           r"janvar\w*|februar\w*|mart\w*|april\w*|maij\w*|junij\w*|julij\w*|august\w*|septembr\w*|oktobr\w*|"
+           r"novembr\w*|decembr\w*|jaanuar\w*|veebruar\w*|marts\w*|aprill\w*|mai\w*|juuni\w*|juuli\w*|"
+           r"september\w*|oktoober\w*|november\w*|detsember\w*|januar|juni|juli|oktober|dezember|"
+           r"январ\w*|феврал\w*|марта?|апрел\w*|ма[яи]|июн\w*|июл\w*|августа?|сентябр\w*|октябр\w*|ноябр\w*|"
+           r"декабр\w*)")
+_DAY = re.compile(rf"\b\d{{1,2}}\.?\s+{_MONTHS}\b|\b{_MONTHS}\s+\d{{1,2}}\b")
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,9 @@ def question_focus(question: str, lang: str, numbers: bool = True) -> Focus:
         count = re.search(r"\bhow many\s+(?:of the\s+)?(.*)", folded)
         if count:
             words.append(_counted_noun(tokens(count.group(1))))
+        doer = re.match(r"\s*(?:and\s+)?who\s+([a-z]+)\b", folded)  # "Who translated…?": the deed must be stated
+        if doer and doer.group(1) not in _PHRASE_END:
+            words.append(doer.group(1))
         plain = question.replace("’", "'")
         relations = [m.group(1) for m in _POSSESSED_NAME.finditer(plain)]
         relations += [m.group(1) for m in _WHO_POSSESSED.finditer(plain)]
@@ -146,13 +160,17 @@ def question_focus(question: str, lang: str, numbers: bool = True) -> Focus:
     return Focus(
         words=tuple(dict.fromkeys(fold(w) for w in words if len(w) >= MIN_FOCUS_LENGTH and not w.isdigit())),
         numbers=tuple(dict.fromkeys(
-            _number_key(n) for n in _NUMBER.findall(DATE.sub(" ", folded)) if not _YEAR.match(n))) if numbers else (),
+            _number_key(n) for n in _NUMBER.findall(_DAY.sub(" ", DATE.sub(" ", folded)))
+            if not _YEAR.match(n))) if numbers else (),
         first_name_of=next((g for g in first_name.groups() if g), "") if first_name else "",
         english=lang == "en",
     )
 
 
-def _stated_elsewhere(word: str, english: bool, terms: set[str], words: set[str]) -> bool:
+def _stated_elsewhere(word: str, english: bool, terms: set[str], words: set[str], sentence: str = "") -> bool:
+    symbol = next((s for prefix, s in _UNIT_SYMBOLS.items() if word.startswith(prefix)), None)
+    if symbol and re.search(rf"\d\s*{re.escape(symbol)}(?!\w)", sentence):
+        return True
     if english:
         return any(t in terms for t in analyze(word)) or word in words
     stem = word[: max(MIN_FOCUS_LENGTH, len(word) - STEM_SLACK)]
@@ -172,7 +190,7 @@ def states_focus(focus: Focus, sentence: str, passage_text: str, curated_questio
         texts = (sentence, *curated_questions)
         terms = {t for text in texts for t in analyze(text)}
         words = {t for text in texts for t in tokens(text)}
-        if not all(_stated_elsewhere(w, focus.english, terms, words) for w in focus.words):
+        if not all(_stated_elsewhere(w, focus.english, terms, words, sentence) for w in focus.words):
             return False
     if focus.first_name_of:
         surname = re.escape(focus.first_name_of)

@@ -20,8 +20,9 @@ from assistant.focus import Focus, question_focus, states_focus, which_noun
         ("Wie viele Pferde wurden verladen?", "de", ("pferde",)),
         ("Сколько вагонов ушло из Риги?", "ru", ("вагонов",)),
         ("Kiek buvo vagonų?", "lt", ("vagonu",)),  # "buvo" (was) comes between
+        ("Who translated the report into English?", "en", ("translated",)),  # the deed asked about
         # Questions with no focus: nothing is required beyond the kind of answer.
-        ("Who signed Order 001223?", "en", ()),
+        ("Who was Ivan Serov?", "en", ()),
         ("What did the Serov Instructions say about baggage?", "en", ()),
         ("How much could a family take?", "en", ()),  # "how much" is an amount: its unit varies (kg, lb)
     ],
@@ -36,6 +37,10 @@ def test_numbers_other_than_dates_and_years_are_focus():
     # A date or a year sets the scene; the passage need not repeat it.
     assert question_focus("What happened on 14 June 1941?", "en").numbers == ()
     assert question_focus("Why can't the Instructions date from 1939?", "en").numbers == ()
+    for question, lang in [("Cik cilvēku izsūtīja 1941. gada 14. jūnijā?", "lv"), ("Kas įvyko birželio 14 d.?", "lt"),
+                           ("Что случилось 14 июня 1941 года?", "ru"), ("Was geschah am 14. Juni 1941?", "de"),
+                           ("Mis juhtus 14. juunil?", "et")]:
+        assert question_focus(question, lang).numbers == (), question
     assert question_focus("Compare section 3 and section 4", "en", numbers=False).numbers == ()
 
 
@@ -43,6 +48,12 @@ def test_first_name_questions_name_the_surname():
     assert question_focus("What was Colonel Ivanov's first name?", "en").first_name_of == "Ivanov"
     assert question_focus("What was the first name of Kobulov?", "en").first_name_of == "Kobulov"
     assert question_focus("What was the full name of the Kersten Committee?", "en").first_name_of == ""
+
+
+def test_who_did_it_is_answered_by_a_sentence_stating_the_deed():
+    focus = question_focus("Who translated the report?", "en")
+    assert not states_focus(focus, "The report was printed by Charles Kersten.", "", ())
+    assert states_focus(focus, "It was translated by John Smith.", "", ())
 
 
 def test_a_count_is_answered_only_by_a_sentence_naming_what_is_counted():
@@ -59,6 +70,14 @@ def test_stems_and_inflections_match():
     lithuanian = question_focus("Kiek vagonų išvyko?", "lt")
     assert states_focus(lithuanian, "901 wagons left.", "", ("Kiek vagonai išvežė žmonių?",))
     assert not states_focus(lithuanian, "901 wagons left.", "", ("Kiek žmonių išvežė?",))
+
+
+def test_a_unit_is_stated_by_its_symbol():
+    for question, lang in [("How many kilograms could a family take?", "en"), ("Kiek kilogramų galėjo pasiimti?", "lt"),
+                           ("Сколько килограммов можно было взять?", "ru")]:
+        focus = question_focus(question, lang)
+        assert states_focus(focus, "Each family could take up to 100 kg.", "", ()), question
+        assert not states_focus(focus, "Each family could take 100 items.", "", ()), question
 
 
 def test_a_number_in_the_question_must_be_in_the_passage():
