@@ -53,6 +53,11 @@ _COPULAS = _PHRASE_END | frozenset(
     "kind sort type".split())
 _WHICH_PHRASE = 2  # "which Russian historian": the noun is at most the second word
 
+# "What was X called" in the other languages ("Kaip vadinosi Serovo žmona?", "Как звали жену Серова?"): the
+# lower-case words after it name the relation asked about (the capitalised ones are names). Folded.
+_NAMING_CUES = re.compile(r"\b(?:kaip vadinosi|kaip vadinasi|kaip vadino|ka sauca|ka sauc|kuidas oli|mis oli|"
+                          r"как звали|как зовут|как называлась|как назывался|wie hiess|wie heisst)\s+(.*)")
+
 _POSSESSED_NAME = re.compile(r"\b([a-z]+)'s\s+name\b")  # "Serov's wife's name"
 _NAME_OF = re.compile(r"\bname of\s+(.*)")  # "the name of Serov's wife", "the name of the committee chairman"
 _WHO_POSSESSED = re.compile(r"^\s*(?i:who|whom)\s+(?:was|is|were|are)\s+(?:\w+\s+)?\w+'s\s+([a-z]+)\b")  # "Who was Serov's deputy?"
@@ -151,6 +156,11 @@ def question_focus(question: str, lang: str, numbers: bool = True) -> Focus:
                 relations.append(phrase[-1])
         words += [r for r in relations if r not in ("first", "full", "given", "last")]
     else:
+        naming = _NAMING_CUES.search(folded)
+        if naming:
+            original = re.findall(r"\w+", question)
+            following = original[len(original) - len(re.findall(r"\w+", naming.group(1))):]
+            words += [fold(w) for w in following[:2] if w[:1].islower() and fold(w) not in _BETWEEN]
         count = _COUNT_CUES.search(folded)
         if count:
             following = [w for w in tokens(count.group(1)) if w not in _BETWEEN]

@@ -20,6 +20,8 @@ from assistant.focus import Focus, question_focus, states_focus, which_noun
         ("Wie viele Pferde wurden verladen?", "de", ("pferde",)),
         ("Сколько вагонов ушло из Риги?", "ru", ("вагонов",)),
         ("Kiek buvo vagonų?", "lt", ("vagonu",)),  # "buvo" (was) comes between
+        ("Как звали жену Берии?", "ru", ("жену",)),  # "what was X called": the relation, not the name
+        ("Kā sauca Berijas dēlu?", "lv", ("delu",)),
         ("Who translated the report into English?", "en", ("translated",)),  # the deed asked about
         # Questions with no focus: nothing is required beyond the kind of answer.
         ("Who was Ivan Serov?", "en", ()),
