@@ -171,6 +171,7 @@ class Assistant:
         self._common_words = frozenset(
             w.casefold() for p in corpus.passages for w in re.findall(r"\b[a-z][a-z'-]+\b", p.text))
         self._facts = self._attribute_sentences()
+        self._sentence_attributes = {key: self._attributes_stated(self._sentence(*key)) for key in self._sentence_row}
 
     # -- helpers -------------------------------------------------------------------------------
     def _sentence(self, passage_index: int, sentence_index: int) -> str:
@@ -199,6 +200,14 @@ class Assistant:
                 best = np.argsort(-scores)[:FACT_CANDIDATES]
                 facts[(document.id, name)] = [(*rows[i], float(scores[i])) for i in best]
         return facts
+
+    def _attributes_stated(self, sentence: str) -> frozenset[tuple[str, str]]:
+        """(document, attribute) pairs a sentence states by a mention outside a document's name: "signed on
+        11 October 1939" states Order 001223's date; the "Serov" of "Serov Instructions" is not the signer."""
+        mentions = self.detector.mentions(sentence)
+        names = [(m.start, m.end) for m in mentions if m.kind == "alias"]
+        return frozenset((m.subject, m.attribute) for m in mentions if m.kind == "attribute"
+                         and not any(start < m.end and m.start < end for start, end in names))
 
     def _quote(self, passage_index: int, sentence_indexes: list[int]) -> Quote:
         passage = self.corpus.passages[passage_index]
@@ -424,7 +433,11 @@ class Assistant:
             ranked = sorted(pool, key=lambda key: -pool[key])
             covered: set[str] = set()
             for key in ranked:
-                documents = self.corpus.passages[key[0]].documents & {conflict.named, conflict.owner}
+                pair = {conflict.named, conflict.owner}
+                # A sentence covers the documents whose attribute it states ("issued to carry out Order 001223
+                # of 11 October 1939" gives 001223's date, not 0054's); one that states none, those it is about.
+                stating = {d for d, a in self._sentence_attributes[key] if a == conflict.attribute} & pair
+                documents = stating or self.corpus.passages[key[0]].documents & pair
                 if key in chosen or not documents - covered:
                     continue
                 chosen.append(key)

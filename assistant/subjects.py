@@ -47,6 +47,8 @@ class SubjectDetector:
             for name, attribute in subject.attributes.items():
                 for mention in attribute.mentions:
                     self._add(mention, "attribute", subject.id, name)
+        self._gapped_attributes = {words: any(kind == "attribute" for kind, *_ in entries)
+                                   for words, entries in self._patterns.items()}
         self._by_first: dict[str, list[tuple[str, ...]]] = {}
         for words in self._patterns:
             self._by_first.setdefault(words[0], []).append(words)
@@ -78,12 +80,22 @@ class SubjectDetector:
             for pattern in self._by_first.get(word, ())
             if tuple(words[start : start + len(pattern)]) == pattern
         ]
+        # An attribute's words may take one more word between them ("loading deportees onto trains").
+        spans += [
+            (start, start + len(pattern) + 1, pattern)
+            for start, word in enumerate(words)
+            for pattern in self._by_first.get(word, ())
+            if len(pattern) > 1 and self._gapped_attributes.get(pattern)
+            and _matches_with_one_gap(words[start : start + len(pattern) + 1], pattern)
+        ]
         # Longest spans first, so a longer alias claims its words before a shorter one.
         spans.sort(key=lambda span: (span[0] - span[1], span[0]))
         taken = {"alias": [False] * len(words), "attribute": [False] * len(words)}
         found: list[Mention] = []
         for start, end, pattern in spans:
             for kind, subject, attribute, text in self._patterns[pattern]:
+                if end - start > len(pattern) and kind != "attribute":
+                    continue
                 if any(taken[kind][start:end]) and not any(
                         m.kind == kind and (m.start, m.end) == (start, end) for m in found):
                     continue
@@ -102,3 +114,10 @@ class SubjectDetector:
             else:
                 detection.attributes.append(mention)
         return detection
+
+
+def _matches_with_one_gap(words: list[str], pattern: tuple[str, ...]) -> bool:
+    """Whether `words` is `pattern` with exactly one word inserted after its first word and before its last."""
+    if len(words) != len(pattern) + 1:
+        return False
+    return any(tuple(words[:i]) == pattern[:i] and tuple(words[i + 1:]) == pattern[i:] for i in range(1, len(pattern)))

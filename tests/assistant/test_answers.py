@@ -52,6 +52,13 @@ def test_mix_ups_are_corrected_with_quotes_on_both_documents(assistant, question
     assert_extractive(answer, assistant.corpus)
 
 
+def test_a_correction_quotes_the_attribute_of_each_document_not_just_a_passage_about_it(assistant):
+    # A sentence about both orders that gives only 001223's date does not correct 0054's.
+    answer = assistant.answer("Why is Order 0054 dated 11 October 1939?")
+    assert answer.status == "corrected"
+    assert "28 November 1940" in answer.answer and "11 October 1939" in answer.answer
+
+
 def test_a_comparison_is_answered_not_corrected(assistant):
     answer = assistant.answer("What is the difference between the Serov Instructions and Order 001223?")
     assert answer.status == "answered"

@@ -47,6 +47,15 @@ def test_longest_alias_wins_so_the_person_is_not_also_detected(detector):
     assert "ivan_serov" in detector.detect("When was Ivan Serov born?").subjects
 
 
+def test_an_attribute_may_take_one_more_word_but_a_name_may_not(detector):
+    mentions = detector.mentions("Who ordered separating the heads of families?")
+    assert any(m.kind == "attribute" and m.text == "separating heads" for m in mentions)
+    names = [m for m in detector.mentions("Was Lavrentiy P. Beria born in 1899?") if m.kind == "alias"]
+    assert names and all(m.end - m.start == len(m.text.split()) for m in names)  # no gap in a name
+    assert not any(m.kind == "attribute" and m.text == "separating heads"
+                   for m in detector.mentions("Who ordered separating the two heads of families?"))
+
+
 def conflicts(detector, corpus, question):
     return find_conflicts(detector.detect(question), corpus.subjects, question)
 
@@ -67,6 +76,8 @@ def conflicts(detector, corpus, question):
         # Attributes stated as absences: the Serov Instructions are the undated, unnumbered document.
         ("Why is Order 001223 undated?", "order_001223", "serov_instructions"),
         ("Почему приказ № 001223 без даты?", "order_001223", "serov_instructions"),
+        # An attribute's words with one more word between them ("separating heads" of families).
+        ("Why did Order 001223 require separating the heads of families?", "order_001223", "serov_instructions"),
     ],
 )
 def test_false_premises_are_found(detector, corpus, question, named, owner):
