@@ -422,7 +422,8 @@ class Assistant:
 
     def _corrected(self, question, lang, query, space, conflicts: list[Conflict], hits: list[Passage]) -> Answer:
         chosen: list[tuple[int, int]] = []
-        for conflict in conflicts[:2]:
+        # The signer first: it is what tells the documents apart at a glance (Serov's, Beria's).
+        for conflict in sorted(conflicts, key=lambda c: c.attribute != "signer")[:2]:
             pool: dict[tuple[int, int], float] = {}
             for document in (conflict.named, conflict.owner):
                 for p_index, s_index, fact_score in self._facts.get((document, conflict.attribute), []):

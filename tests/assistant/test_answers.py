@@ -59,6 +59,13 @@ def test_a_correction_quotes_the_attribute_of_each_document_not_just_a_passage_a
     assert "28 November 1940" in answer.answer and "11 October 1939" in answer.answer
 
 
+def test_a_correction_of_several_attributes_leads_with_the_signers(assistant):
+    # Number, date and signer are all mixed up here; the signer is corrected first, not cut as the third.
+    answer = assistant.answer("serov's order number 001223 from 1939")
+    assert answer.status == "corrected"
+    assert "Beria" in answer.answer
+
+
 def test_a_comparison_is_answered_not_corrected(assistant):
     answer = assistant.answer("What is the difference between the Serov Instructions and Order 001223?")
     assert answer.status == "answered"
