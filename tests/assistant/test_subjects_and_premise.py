@@ -76,6 +76,8 @@ def conflicts(detector, corpus, question):
         # Attributes stated as absences: the Serov Instructions are the undated, unnumbered document.
         ("Why is Order 001223 undated?", "order_001223", "serov_instructions"),
         ("Почему приказ № 001223 без даты?", "order_001223", "serov_instructions"),
+        # The deportation title wrongly given to Order 001223.
+        ("Did Order 001223 order the deportation of anti-Soviet elements?", "order_001223", "serov_instructions"),
         # An attribute's words with one more word between them ("separating heads" of families).
         ("Why did Order 001223 require separating the heads of families?", "order_001223", "serov_instructions"),
     ],
