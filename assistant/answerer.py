@@ -59,6 +59,11 @@ CONFIDENCE_SLOPE = 12.0
 ENGLISH_SPACES = (MULTILINGUAL, PRIMARY)
 OTHER_SPACES = (MULTILINGUAL,)
 
+# Words by which a comparison asks about an attribute ("How do their purposes differ?"), as lexical stems.
+ATTRIBUTE_WORDS = {attribute: frozenset(analyze(words)) for attribute, words in {
+    "signer": "signed signer signatory signature", "agency": "agency agencies issued", "date": "date dated year",
+    "number": "number numbered", "purpose": "purpose purposes aim", "publication": "public published publication printed",
+}.items()}
 # Sentences that state a document's attribute are found by similarity to these.
 _ATTRIBUTE_TEMPLATES = {
     "signer": "{name} was signed by {value}.",
@@ -205,7 +210,7 @@ class Assistant:
         """(document, attribute) pairs a sentence states by a mention outside a document's name: "signed on
         11 October 1939" states Order 001223's date; the "Serov" of "Serov Instructions" is not the signer."""
         mentions = self.detector.mentions(sentence)
-        names = [(m.start, m.end) for m in mentions if m.kind == "alias"]
+        names = [(m.start, m.end) for m in mentions if m.kind == "alias" and m.subject in self.detector.documents]
         return frozenset((m.subject, m.attribute) for m in mentions if m.kind == "attribute"
                          and not any(start < m.end and m.start < end for start, end in names))
 
@@ -343,7 +348,11 @@ class Assistant:
                 or analysis.unknown_names):
             return self._abstained(question, lang, passages, confidence)
         named = set(analysis.detection.documents)
-        chosen = self._choose(analysis.candidates, comparison=named if len(named) > 1 else None)
+        asked = tuple(dict.fromkeys(a for d, a in self._attributes_stated(question) if d in named))
+        terms = set(analyze(question))
+        asked += tuple(a for a, words in ATTRIBUTE_WORDS.items() if terms & words and a not in asked)
+        chosen = self._choose(analysis.candidates, comparison=named if len(named) > 1 else None,
+                              asked=asked or ("signer",))
         quotes = self._quotes(chosen)
         intro = phrase("intro", lang)
         if any(self.corpus.passages[p].disputed for p, _ in chosen):
@@ -377,7 +386,8 @@ class Assistant:
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
-    def _choose(self, candidates: list[Candidate], comparison: set[str] | None = None) -> list[tuple[int, int]]:
+    def _choose(self, candidates: list[Candidate], comparison: set[str] | None = None,
+                asked: tuple[str, ...] = ("signer",)) -> list[tuple[int, int]]:
         """The best sentence, plus close runners-up (first from its own passage) that bring no other document in.
 
         For a comparison of documents, the whole best passage is quoted, and the best sentence of each
@@ -417,8 +427,28 @@ class Assistant:
                         coverage.append((candidate.passage_index, candidate.sentence_index))
                         covered |= passage.documents
                         break
-            chosen = chosen[:1] + coverage + chosen[1:]
+            chosen = chosen[:1] + self._attribute_quotes(candidates, comparison, chosen + coverage, asked) + coverage + chosen[1:]
         return chosen
+
+    def _attribute_quotes(self, candidates: list[Candidate], comparison: set[str], chosen, asked: tuple[str, ...]):
+        """For a comparison, a sentence stating each compared document's asked-for attribute (its signer when the
+        question names none) that the chosen sentences do not state: "they differ in signatory" is not an answer."""
+        stated = set().union(*(self._sentence_attributes[key] for key in chosen))
+        added = []
+        for document in sorted(comparison):
+            for attribute in asked:
+                if (document, attribute) in stated:
+                    continue
+                # The sentences that best state the attribute first (found by similarity to "X was signed by Y").
+                ranked = [(p, s) for p, s, _ in self._facts.get((document, attribute), [])]
+                ranked += [(c.passage_index, c.sentence_index) for c in candidates]
+                for key in ranked:
+                    if ((document, attribute) in self._sentence_attributes[key]
+                            and self.corpus.passages[key[0]].documents <= comparison):
+                        added.append(key)
+                        stated |= self._sentence_attributes[key]
+                        break
+        return added
 
     def _corrected(self, question, lang, query, space, conflicts: list[Conflict], hits: list[Passage]) -> Answer:
         chosen: list[tuple[int, int]] = []

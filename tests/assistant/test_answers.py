@@ -66,6 +66,19 @@ def test_a_correction_of_several_attributes_leads_with_the_signers(assistant):
     assert "Beria" in answer.answer
 
 
+def test_a_comparison_states_each_documents_signer_not_just_that_they_differ(assistant):
+    # "They differ in signatory" is true but tells the visitor nothing; each signer is quoted.
+    answer = assistant.answer("How are the Serov Instructions and Order 001223 different?")
+    assert answer.status == "answered"
+    assert "Beria" in answer.answer and "signed by Ivan Serov" in answer.answer
+    assert_extractive(answer, assistant.corpus)
+
+
+def test_a_comparison_states_the_attribute_it_asks_about(assistant):
+    answer = assistant.answer("Compare the dates of Order 0054 and Order 001223.")
+    assert "28 November 1940" in answer.answer and "11 October 1939" in answer.answer
+
+
 def test_a_comparison_is_answered_not_corrected(assistant):
     answer = assistant.answer("What is the difference between the Serov Instructions and Order 001223?")
     assert answer.status == "answered"
