@@ -1,8 +1,8 @@
 """The gold set through the real assistant, with regression floors: CI fails when a change makes it worse.
 
-The floors are the figures measured when they were set (see the closing notes of the
-evaluation issue), not the targets of the answering issue: citation validity is
-already at its target (100%), the others are below theirs and may only go up.
+The floors are the answering issue's targets where they are reached (citation validity 100%,
+accuracy 90%, no conflation, 90% of out-of-scope questions declined, at most 5% of answerable
+ones declined) and otherwise the figures measured when they were set; they may only go up.
 Curators run `make evaluate` for the full report against the targets.
 """
 
@@ -12,11 +12,11 @@ from evaluation.runner import evaluate_answerer, missed_thresholds
 
 REGRESSION_FLOORS = {
     "citation_validity": 1.0,  # every quote verbatim: the target, always
-    "accuracy": 0.84,
-    "conflation_rate": 0.015,  # at most (target 0: not reached yet)
-    "abstention_recall": 0.62,
-    "false_abstention_rate": 0.05,  # at most
-    "premise_correction": 0.90,
+    "accuracy": 0.90,  # the target (measured: 0.903)
+    "conflation_rate": 0.0,  # at most: the target, never an answer quoting the wrong document
+    "abstention_recall": 0.90,  # the target (measured: 0.925)
+    "false_abstention_rate": 0.05,  # at most: the target (measured: 0.049)
+    "premise_correction": 0.95,  # measured: 0.965
     "recall_at_5": 0.95,  # the retrieval issue's target (the assistant's premise-aware search: 0.962)
     "mrr": 0.85,  # the retrieval issue's target (0.879)
 }
