@@ -51,7 +51,7 @@ QUESTION_WORDS = ("how many much what which who whom whose when where why did do
 # Thresholds per language group: English questions get the term-statistics features and the
 # lead space differs by group, so each has its own scale (e5 similarities sit far above MiniLM's).
 ABSTAIN_BELOW = {"en": 0.92, "other": 0.77}
-ABSTAIN_BELOW_PRIMARY_ONLY = 0.68  # when no multilingual encoder is configured
+ABSTAIN_BELOW_PRIMARY_ONLY = {"en": 0.71, "other": 0.56}  # when no multilingual encoder is configured
 CONFIDENCE_SLOPE = 12.0
 # Dense spaces searched, by the question's language; the first one leads (sentence scores, evidence).
 # English uses both, led by multilingual-e5: on the gold set it lifts accuracy on paraphrases and
@@ -117,7 +117,7 @@ class Analysis:
     @property
     def threshold(self) -> float:
         if self.lead == PRIMARY:
-            return ABSTAIN_BELOW_PRIMARY_ONLY if self.language == "en" else ABSTAIN_BELOW["other"]
+            return ABSTAIN_BELOW_PRIMARY_ONLY["en" if self.language == "en" else "other"]
         return ABSTAIN_BELOW["en" if self.language == "en" else "other"]
 
     @property
