@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.focus import question_focus, states_focus, which_noun
+from assistant.focus import Statement, question_focus, states_focus, which_noun
 from assistant.language import LanguageDetector
 from assistant.messages import LANGUAGES, phrase
 from assistant.models import Answer, Quote, SourceRef
@@ -152,6 +152,10 @@ class Assistant:
             (u.passage_index, u.sentence_index): row for row, u in enumerate(index.units) if u.kind == "sentence"
         }
         self._sentence_terms = {key: set(analyze(self._sentence(*key))) for key in self._sentence_row}
+        self._statements = {
+            key: Statement.of(self._sentence(*key), corpus.passages[key[0]].text, corpus.passages[key[0]].all_questions)
+            for key in self._sentence_row
+        }
         self._spans = [sentence_spans(p.text) for p in corpus.passages]
         self._vocabulary = set(index.lexical._model.vocab_dict)
         english_words = {t for p in corpus.passages for text in (p.text, *p.questions) for t in tokens(text)}
@@ -377,7 +381,7 @@ class Assistant:
                 key = (hit.index, s_index)
                 typed = (kind is AnswerType.OTHER or has_answer_type(sentence, kind, self._person_names, question,
                                                                      self._common_words)) and states_focus(
-                    focus, sentence, hit.passage.text, hit.passage.all_questions, self._common_words)
+                    focus, self._statements[key], self._common_words)
                 score = sentence_score(float(self._vector(*key, space) @ query), overlap(terms, self._sentence_terms[key]),
                                        typed, rank)
                 if covers_all_named:  # a comparison is best answered by a passage on all its documents

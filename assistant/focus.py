@@ -45,7 +45,7 @@ _BETWEEN = frozenset("buvo bija oli olid было были был была wurde
 # "What typewriter…", "Какая зарплата…": the noun after "which" names the kind of thing wanted. Folded
 # (no diacritics: Russian "какой" is "какои").
 _WHICH_CUES = re.compile(
-    r"^(?:.*?\s)?(?:what|which|koks|kokia|kokie|kokios|koki|kokia|kuris|kuri|kurie|kurios|kads|kada|kadi|kadas|"
+    r"^(?:.*?\s)?(?:what|which|koks|kokia|kokie|kokios|koki|kuris|kuri|kurie|kurios|kads|kada|kadi|kadas|"
     r"milline|millised|missugune|какои|какая|какое|какие|какую|каким|которыи|которая|которое|которые|"
     r"welche|welcher|welches|welchen|welchem)\s+(.*)")
 _COPULAS = _PHRASE_END | frozenset(
@@ -60,7 +60,8 @@ _NAMING_CUES = re.compile(r"\b(?:kaip vadinosi|kaip vadinasi|kaip vadino|ka sauc
 
 _POSSESSED_NAME = re.compile(r"\b([a-z]+)'s\s+name\b")  # "Serov's wife's name"
 _NAME_OF = re.compile(r"\bname of\s+(.*)")  # "the name of Serov's wife", "the name of the committee chairman"
-_WHO_POSSESSED = re.compile(r"^\s*(?i:who|whom)\s+(?:was|is|were|are)\s+(?:\w+\s+)?\w+'s\s+([a-z]+)\b")  # "Who was Serov's deputy?"
+# "Who was Serov's deputy?"
+_WHO_POSSESSED = re.compile(r"^\s*(?i:who|whom)\s+(?:was|is|were|are)\s+(?:\w+\s+)?\w+'s\s+([a-z]+)\b")
 _FIRST_NAME = re.compile(  # "Petrov's first name", "the first name of Guzevičius"
     r"\b(\w+)['’]s\s+(?:first|given)\s+name\b|\b(?:first|given)\s+name of (?:\w+ )*?([A-ZÀ-ÞĀ-Ž]\w+)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -177,34 +178,50 @@ def question_focus(question: str, lang: str, numbers: bool = True) -> Focus:
     )
 
 
-def _stated_elsewhere(word: str, english: bool, terms: set[str], words: set[str], sentence: str = "") -> bool:
+@dataclass(frozen=True)
+class Statement:
+    """What a sentence says, together with its passage's curated questions, in the forms `states_focus`
+    compares: computed once per sentence (the assistant keeps them), not once per question."""
+
+    sentence: str
+    terms: frozenset[str]  # Snowball stems of the sentence and the curated questions
+    words: frozenset[str]  # their folded words
+    prefixes: frozenset[str]  # the prefixes (four letters or more) of those words
+    numbers: frozenset[str]  # the numbers of the whole passage
+
+    @classmethod
+    def of(cls, sentence: str, passage_text: str = "", curated_questions: tuple[str, ...] = ()) -> "Statement":
+        texts = (sentence, *curated_questions)
+        words = frozenset(t for text in texts for t in tokens(text))
+        return cls(
+            sentence=sentence,
+            terms=frozenset(t for text in texts for t in analyze(text)),
+            words=words,
+            prefixes=frozenset(w[:n] for w in words for n in range(MIN_FOCUS_LENGTH, len(w) + 1)),
+            numbers=frozenset(_number_key(n) for n in _NUMBER.findall(passage_text)),
+        )
+
+
+def _stated(word: str, english: bool, statement: Statement) -> bool:
     symbol = next((s for prefix, s in _UNIT_SYMBOLS.items() if word.startswith(prefix)), None)
-    if symbol and re.search(rf"\d\s*{re.escape(symbol)}(?!\w)", sentence):
+    if symbol and re.search(rf"\d\s*{re.escape(symbol)}(?!\w)", statement.sentence):
         return True
     if english:
-        return any(t in terms for t in analyze(word)) or word in words
-    stem = word[: max(MIN_FOCUS_LENGTH, len(word) - STEM_SLACK)]
-    return any(w.startswith(stem) for w in words)
+        return any(t in statement.terms for t in analyze(word)) or word in statement.words
+    return word[: max(MIN_FOCUS_LENGTH, len(word) - STEM_SLACK)] in statement.prefixes
 
 
-def states_focus(focus: Focus, sentence: str, passage_text: str, curated_questions: tuple[str, ...],
-                 common_words: frozenset[str] = frozenset()) -> bool:
-    """Whether a sentence (of a passage with these curated questions) speaks of what the question is about."""
+def states_focus(focus: Focus, statement: Statement, common_words: frozenset[str] = frozenset()) -> bool:
+    """Whether a sentence (with its passage's curated questions) speaks of what the question is about."""
     if not focus:
         return True
-    if focus.numbers:
-        in_passage = {_number_key(n) for n in _NUMBER.findall(passage_text)}
-        if not set(focus.numbers) <= in_passage:
-            return False
-    if focus.words:
-        texts = (sentence, *curated_questions)
-        terms = {t for text in texts for t in analyze(text)}
-        words = {t for text in texts for t in tokens(text)}
-        if not all(_stated_elsewhere(w, focus.english, terms, words, sentence) for w in focus.words):
-            return False
+    if not set(focus.numbers) <= statement.numbers:
+        return False
+    if not all(_stated(w, focus.english, statement) for w in focus.words):
+        return False
     if focus.first_name_of:
         surname = re.escape(focus.first_name_of)
-        for match in re.finditer(rf"\b([A-ZÀ-ÞĀ-Ž][a-zà-ÿā-ž]+)(?:\s+[A-Z]\.)*\s+{surname}\b", sentence):
+        for match in re.finditer(rf"\b([A-ZÀ-ÞĀ-Ž][a-zà-ÿā-ž]+)(?:\s+[A-Z]\.)*\s+{surname}\b", statement.sentence):
             if fold(match.group(1)) not in common_words:
                 return True
         return False
