@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.selection import DATE
 from corpus.text import fold, tokens
@@ -191,15 +192,22 @@ class Statement:
 
     @classmethod
     def of(cls, sentence: str, passage_text: str = "", curated_questions: tuple[str, ...] = ()) -> "Statement":
-        texts = (sentence, *curated_questions)
-        words = frozenset(t for text in texts for t in tokens(text))
-        return cls(
-            sentence=sentence,
-            terms=frozenset(t for text in texts for t in analyze(text)),
-            words=words,
-            prefixes=frozenset(w[:n] for w in words for n in range(MIN_FOCUS_LENGTH, len(w) + 1)),
-            numbers=frozenset(_number_key(n) for n in _NUMBER.findall(passage_text)),
-        )
+        terms, words, prefixes = _word_sets((sentence,))
+        question_terms, question_words, question_prefixes = _word_sets(curated_questions)
+        return cls(sentence=sentence, terms=terms | question_terms, words=words | question_words,
+                   prefixes=prefixes | question_prefixes, numbers=_numbers(passage_text))
+
+
+@lru_cache(maxsize=1024)  # a passage's curated questions serve each of its sentences
+def _word_sets(texts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    words = frozenset(t for text in texts for t in tokens(text))
+    return (frozenset(t for text in texts for t in analyze(text)), words,
+            frozenset(w[:n] for w in words for n in range(MIN_FOCUS_LENGTH, len(w) + 1)))
+
+
+@lru_cache(maxsize=1024)
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(_number_key(n) for n in _NUMBER.findall(text))
 
 
 def _stated(word: str, english: bool, statement: Statement) -> bool:

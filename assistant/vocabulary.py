@@ -41,18 +41,18 @@ _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 class CorpusVocabulary:
     def __init__(self, corpus: Corpus):
         words: set[str] = set()
-        texts = [text for p in corpus.passages for text in (p.text, *p.all_questions)]
+        curated = [text for p in corpus.passages for text in (p.text, *p.all_questions)]
+        names: list[str] = []  # subject names and aliases, source titles: in every language
         for subject in corpus.subjects.values():
-            texts += [subject.name, *subject.aliases, *subject.compatible]
-            texts += [m for attribute in subject.attributes.values() for m in attribute.mentions]
-        texts += [source.title for source in corpus.sources.values()]
-        for text in texts:
+            names += [subject.name, *subject.aliases, *subject.compatible]
+            names += [m for attribute in subject.attributes.values() for m in attribute.mentions]
+        names += [source.title for source in corpus.sources.values()]
+        for text in curated + names:
             words.update(tokens(text))
         self.words = frozenset(words)
         self._word_list = sorted(words)
         self._prefixes = frozenset(w[:n] for w in words for n in range(MIN_NAME_LENGTH, len(w) + 1))
         # Snowball stems by language, for short inflected words the prefix rule misses ("датой" is "дата").
-        names = [text for text in texts if text not in {t for p in corpus.passages for t in (p.text, *p.all_questions)}]
         by_language = {"en": [t for p in corpus.passages for t in (p.text, *p.questions)]}
         for p in corpus.passages:
             for lang, questions in p.questions_by_language.items():
