@@ -140,9 +140,6 @@ def question_focus(question: str, lang: str, numbers: bool = True) -> Focus:
         count = re.search(r"\bhow many\s+(?:of the\s+)?(.*)", folded)
         if count:
             words.append(_counted_noun(tokens(count.group(1))))
-        doer = re.match(r"\s*(?:and\s+)?who\s+([a-z]+)\b", folded)  # "Who translated…?": the deed must be stated
-        if doer and doer.group(1) not in _PHRASE_END:
-            words.append(doer.group(1))
         plain = question.replace("’", "'")
         relations = [m.group(1) for m in _POSSESSED_NAME.finditer(plain)]
         relations += [m.group(1) for m in _WHO_POSSESSED.finditer(plain)]

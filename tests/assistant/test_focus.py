@@ -22,7 +22,7 @@ from assistant.focus import Focus, Statement, question_focus, states_focus, whic
         ("Kiek buvo vagonų?", "lt", ("vagonu",)),  # "buvo" (was) comes between
         ("Как звали жену Берии?", "ru", ("жену",)),  # "what was X called": the relation, not the name
         ("Kā sauca Berijas dēlu?", "lv", ("delu",)),
-        ("Who translated the report into English?", "en", ("translated",)),  # the deed asked about
+        ("Who wrote the Serov Instructions?", "en", ()),  # the deed is not a focus: "signed by" answers it
         # Questions with no focus: nothing is required beyond the kind of answer.
         ("Who was Ivan Serov?", "en", ()),
         ("What did the Serov Instructions say about baggage?", "en", ()),
@@ -50,12 +50,6 @@ def test_first_name_questions_name_the_surname():
     assert question_focus("What was Colonel Ivanov's first name?", "en").first_name_of == "Ivanov"
     assert question_focus("What was the first name of Kobulov?", "en").first_name_of == "Kobulov"
     assert question_focus("What was the full name of the Kersten Committee?", "en").first_name_of == ""
-
-
-def test_who_did_it_is_answered_by_a_sentence_stating_the_deed():
-    focus = question_focus("Who translated the report?", "en")
-    assert not states_focus(focus, Statement.of("The report was printed by Charles Kersten.", "", ()))
-    assert states_focus(focus, Statement.of("It was translated by John Smith.", "", ()))
 
 
 def test_a_count_is_answered_only_by_a_sentence_naming_what_is_counted():
