@@ -38,6 +38,8 @@ _CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}} ({_MONTHS})\b|\b({_MONTHS}) \d{{1,2}}\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# Numbers that name rather than count: "Order No. 0054", "H. Res. 346", "§5", "p. 75", and any with a leading zero.
+_IDENTIFIER = re.compile(r"(?:\bNo\.|\bNr\.|\bRes\.|§|\bp\.|\bpp\.|\b[Ss]ection|\b[Oo]rder)\s*\d[\d,.-]*|\b0\d+")
 _YEAR_ONLY = re.compile(r"^(1[89]\d\d|20\d\d)$")
 _NAME = re.compile(r"\b[A-ZÀ-ÞĀ-Ž][a-zà-ÿā-ž]+(?:\s+[A-Z]\.)*\s+[A-ZÀ-ÞĀ-Ž][a-zà-ÿā-žA-Z'-]+")
 
@@ -69,7 +71,7 @@ def has_answer_type(sentence: str, kind: AnswerType, person_names: frozenset[str
     if kind is AnswerType.DATE:
         return any(new(m.group(0)) for m in DATE.finditer(sentence))
     if kind is AnswerType.NUMBER:
-        undated = DATE.sub(" ", sentence)
+        undated = _IDENTIFIER.sub(" ", DATE.sub(" ", sentence))
         return any(not _YEAR_ONLY.match(n.rstrip(".,")) and new(n) for n in _NUMBER.findall(undated))
     if kind is AnswerType.PERSON:
         return bool((set(tokens(sentence)) & person_names) - given) or any(

@@ -39,6 +39,13 @@ def test_what_the_question_already_says_is_not_an_answer():
                            question="Whom did Beria appoint?", common_words=frozenset({"order", "no"}))
 
 
+def test_a_number_that_names_a_document_or_a_section_is_not_a_count():
+    for sentence in ["It was carried out through Lithuanian Order No. 0054.", "It was issued under H. Res. 438.",
+                     "§5 deals with separating families.", "The translation is on p. 75.", "See Order 0054."]:
+        assert not has_answer_type(sentence, AnswerType.NUMBER, question="How many people were registered?"), sentence
+    assert has_answer_type("Order No. 0054 listed 14 categories.", AnswerType.NUMBER, question="How many categories?")
+
+
 def test_person_detection_ignores_the_capital_at_sentence_start():
     names = frozenset({"serov", "beria"})
     assert has_answer_type("The order was signed by Lavrentiy Beria.", AnswerType.PERSON, names)
