@@ -52,6 +52,7 @@ _WHICH_CUES = re.compile(
 _COPULAS = _PHRASE_END | frozenset(
     "buvo yra bus bija ir oli on olid был была было были является war waren ist sind wurde wurden hat hatte "
     "kind sort type".split())
+_BE = frozenset("is are was were".split())
 _WHICH_PHRASE = 2  # "which Russian historian": the noun is at most the second word
 
 # "What was X called" in the other languages ("Kaip vadinosi Serovo žmona?", "Как звали жену Серова?"): the
@@ -62,7 +63,7 @@ _NAMING_CUES = re.compile(r"\b(?:kaip vadinosi|kaip vadinasi|kaip vadino|ka sauc
 _POSSESSED_NAME = re.compile(r"\b([a-z]+)'s\s+name\b")  # "Serov's wife's name"
 _NAME_OF = re.compile(r"\bname of\s+(.*)")  # "the name of Serov's wife", "the name of the committee chairman"
 # "Who was Serov's deputy?"
-_WHO_POSSESSED = re.compile(r"^\s*(?i:who|whom)\s+(?:was|is|were|are)\s+(?:\w+\s+)?\w+'s\s+([a-z]+)\b")
+_WHO_POSSESSED = re.compile(r"^\s*(?i:who|whom)\s+(?:was|is|were|are)\s+(?:\w+\s+){0,3}\w+'s\s+([a-z]+)\b")
 _FIRST_NAME = re.compile(  # "Petrov's first name", "the first name of Guzevičius"
     r"\b(\w+)['’]s\s+(?:first|given)\s+name\b|\b(?:first|given)\s+name of (?:\w+ )*?([A-ZÀ-ÞĀ-Ž]\w+)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -107,6 +108,8 @@ def which_noun(question: str, lang: str) -> tuple[str, ...]:
     # The same words unfolded (diacritics kept), for a stemmer: the folded text has as many words.
     words = re.findall(r"\w+", question.casefold())
     following = words[len(words) - len(re.findall(r"\w+", which.group(1))):]
+    if lang == "en" and len(following) > 2 and following[0] in _BE and following[1] == "the":
+        following = following[2:]  # "what was the weather…": the noun after "the"
     phrase: list[str] = []
     for word in following[: _WHICH_PHRASE if lang == "en" else 1]:
         if fold(word) in _COPULAS:

@@ -24,7 +24,7 @@ class AnswerType(Enum):
 # Question words by language (en, lt, lv, et, ru, de), folded (no diacritics).
 _CUES: list[tuple[AnswerType, re.Pattern[str]]] = [
     (AnswerType.NUMBER, re.compile(
-        r"\b(how many|how much|number of|what number|figures?|totals?|kiek|cik|mitu|kui palju|mitme|"
+        r"\b(how many|how much|how tall|how heavy|number of|what number|figures?|totals?|kiek|cik|mitu|kui palju|mitme|"
         r"сколько|wie viele|wie viel|anzahl)\b")),
     (AnswerType.DATE, re.compile(
         r"\b(when|what year|which year|what date|which date|dated?|kada|kuriais metais|kad|kura gada|kada gada|"

@@ -17,6 +17,7 @@ from assistant.focus import Focus, Statement, question_focus, states_focus, whic
         ("What was Beria's mother's name?", "en", ("mother",)),
         ("What was the name of the Kersten Committee's secretary?", "en", ("secretary",)),
         ("Who was Merkulov's driver?", "en", ("driver",)),
+        ("Who was the Latvian NKVD chief's driver?", "en", ("driver",)),
         ("Wie viele Pferde wurden verladen?", "de", ("pferde",)),
         ("Сколько вагонов ушло из Риги?", "ru", ("вагонов",)),
         ("Kiek buvo vagonų?", "lt", ("vagonu",)),  # "buvo" (was) comes between
@@ -94,5 +95,6 @@ def test_which_noun():
     assert which_noun("What typewriter was used?", "en") == ("typewriter",)
     assert which_noun("Which Russian historian printed it?", "en") == ("russian", "historian")
     assert which_noun("What was signed in 1939?", "en") == ()
+    assert which_noun("What was the typewriter of the Instructions?", "en") == ("typewriter",)
     assert which_noun("Какая зарплата была у Серова?", "ru") == ("зарплата",)
     assert which_noun("Welcher Historiker schrieb das?", "de") == ("historiker",)
