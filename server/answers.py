@@ -55,14 +55,18 @@ class AnswerService:
         text = validate_question(question)
         key = self.cache.key(text, lang)
         cached = self.cache.get(key)
+        if cached is None:
+            with self._lock:
+                # A group at the kiosk asks the same suggested question at once: the copies that waited for
+                # the pipeline take the answer the first one just put in the cache instead of recomputing it.
+                cached = self.cache.get(key)
+                if cached is None:
+                    self.metrics.cache_misses.inc()
+                    answer = self.assistant.answer(text, lang=lang)
+                    self.cache.put(key, answer)
         if cached is not None:
             self.metrics.cache_hits.inc()
             answer = cached.model_copy(update={"question": text})
-        else:
-            self.metrics.cache_misses.inc()
-            with self._lock:
-                answer = self.assistant.answer(text, lang=lang)
-            self.cache.put(key, answer)
         self.metrics.answers.labels(answer.status).inc()
         if self.log is not None:
             self.log.record(answer)

@@ -15,7 +15,7 @@ REGRESSION_FLOORS = {
     "accuracy": 0.90,  # the target (measured: 0.903)
     "conflation_rate": 0.0,  # at most: the target, never an answer quoting the wrong document
     "abstention_recall": 0.90,  # the target (measured: 0.925)
-    "false_abstention_rate": 0.05,  # at most: the target (measured: 0.049)
+    "false_abstention_rate": 0.05,  # at most: the target (measured: 0.043)
     "premise_correction": 0.95,  # measured: 0.965
     "recall_at_5": 0.95,  # the retrieval issue's target (the assistant's premise-aware search: 0.962)
     "mrr": 0.85,  # the retrieval issue's target (0.879)
