@@ -83,7 +83,8 @@ class Candidate:
     passage_index: int
     sentence_index: int
     score: float
-    has_type: bool = True  # holds the kind of answer asked for (a date for "when", ...), or nothing was asked
+    # holds the kind of answer asked for (a date for "when", ...) and states the question's focus (assistant.focus)
+    has_type: bool = True
 
 
 @dataclass
@@ -105,7 +106,8 @@ class Analysis:
     @property
     def answer_type_found(self) -> bool:
         """A question asking for a date, a number or a person is only answered by a sentence that holds one
-        (beyond what the question says), among the sentences close to the best."""
+        (beyond what the question says) and states its focus (the thing counted, the relation, the section),
+        among the sentences close to the best."""
         best = self.candidates[0].score if self.candidates else 0.0
         return any(c.has_type for c in self.candidates if c.score >= best - ANSWER_TYPE_MARGIN)
 

@@ -14,6 +14,10 @@ name ("Berya") is not taken for a new one. German capitalises every noun, so
 German questions are not checked.
 `unknown_share` is the same test on every word: for questions that are not in
 English it stands in for the English term statistics in the abstention evidence.
+`knows_or_misspelt(word, lang)` also compares Snowball stems in the question's
+language (not Latvian: Snowball has none), for the noun a "which/what" question
+asks about ("Какой датой…": "датой" is a form of "дата", too short for the
+prefix rule); the answerer declines when no curated text uses that noun.
 """
 
 from __future__ import annotations
