@@ -11,7 +11,7 @@ In question-answering terms this is the focus (or lexical answer type) of the qu
 A focus word counts as stated when the sentence uses it, or when a curator's question for the
 sentence's passage does (curators phrase what a passage answers: "How many people were deported…"
 stands for a sentence that says "17,500 were taken"). English words are compared by their Snowball
-stems; words of other languages by their first letters, as in assistant.vocabulary, since the
+stems; words of other languages by their first letters (assistant.vocabulary.stem_prefix), since the
 curated questions in those languages are what they can match.
 """
 
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.selection import DATE
+from assistant.vocabulary import stem_prefix, word_prefixes
 from corpus.text import fold, tokens
 from index.lexical import analyze
 
 MIN_FOCUS_LENGTH = 4  # shorter words ("kg") are units or particles, not things counted
-STEM_SLACK = 3  # letters an inflected ending may add or change (other languages)
 
 # Words that end the counted noun phrase: auxiliaries, articles, prepositions, pronouns.
 _PHRASE_END = frozenset(
@@ -95,6 +95,13 @@ def _number_key(number: str) -> str:
     return number.replace(",", "").replace(".", "")
 
 
+def _words_after(question: str, cue: re.Match[str]) -> list[str]:
+    """The question's words after a cue matched in its folded text, as written (case and diacritics kept,
+    which a stemmer and the capital of a name need). Folding keeps the number of words."""
+    words = re.findall(r"\w+", question)
+    return words[len(words) - len(re.findall(r"\w+", cue.group(1))):]
+
+
 def which_noun(question: str, lang: str) -> tuple[str, ...]:
     """The words naming what "which"/"what" asks for ("typewriter" in "What typewriter was used…?").
 
@@ -105,9 +112,7 @@ def which_noun(question: str, lang: str) -> tuple[str, ...]:
     which = _WHICH_CUES.match(fold(question))
     if not which:
         return ()
-    # The same words unfolded (diacritics kept), for a stemmer: the folded text has as many words.
-    words = re.findall(r"\w+", question.casefold())
-    following = words[len(words) - len(re.findall(r"\w+", which.group(1))):]
+    following = [w.casefold() for w in _words_after(question, which)]
     if lang == "en" and len(following) > 2 and following[0] in _BE and following[1] == "the":
         following = following[2:]  # "what was the weather…": the noun after "the"
     phrase: list[str] = []
@@ -160,9 +165,7 @@ def question_focus(question: str, lang: str, numbers: bool = True) -> Focus:
     else:
         naming = _NAMING_CUES.search(folded)
         if naming:
-            original = re.findall(r"\w+", question)
-            following = original[len(original) - len(re.findall(r"\w+", naming.group(1))):]
-            words += [fold(w) for w in following[:2] if w[:1].islower() and fold(w) not in _BETWEEN]
+            words += [fold(w) for w in _words_after(question, naming)[:2] if w[:1].islower() and fold(w) not in _BETWEEN]
         count = _COUNT_CUES.search(folded)
         if count:
             following = [w for w in tokens(count.group(1)) if w not in _BETWEEN]
@@ -187,7 +190,7 @@ class Statement:
     sentence: str
     terms: frozenset[str]  # Snowball stems of the sentence and the curated questions
     words: frozenset[str]  # their folded words
-    prefixes: frozenset[str]  # the prefixes (four letters or more) of those words
+    prefixes: frozenset[str]  # the prefixes of those words (assistant.vocabulary.word_prefixes)
     numbers: frozenset[str]  # the numbers of the whole passage
 
     @classmethod
@@ -201,8 +204,7 @@ class Statement:
 @lru_cache(maxsize=1024)  # a passage's curated questions serve each of its sentences
 def _word_sets(texts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     words = frozenset(t for text in texts for t in tokens(text))
-    return (frozenset(t for text in texts for t in analyze(text)), words,
-            frozenset(w[:n] for w in words for n in range(MIN_FOCUS_LENGTH, len(w) + 1)))
+    return frozenset(t for text in texts for t in analyze(text)), words, word_prefixes(words)
 
 
 @lru_cache(maxsize=1024)
@@ -216,7 +218,7 @@ def _stated(word: str, english: bool, statement: Statement) -> bool:
         return True
     if english:
         return any(t in statement.terms for t in analyze(word)) or word in statement.words
-    return word[: max(MIN_FOCUS_LENGTH, len(word) - STEM_SLACK)] in statement.prefixes
+    return stem_prefix(word) in statement.prefixes
 
 
 def states_focus(focus: Focus, statement: Statement, common_words: frozenset[str] = frozenset()) -> bool:

@@ -31,7 +31,6 @@ from corpus import Corpus
 from corpus.text import fold, tokens
 
 MIN_NAME_LENGTH = 4
-# A common noun may have a three-letter stem ("датой" is a form of "дата"); names are held to four letters.
 # A misspelt name is still a name the corpus knows ("Berya" is Beria): one wrong letter in five.
 TYPO_MIN_LENGTH = 5
 TYPO_MIN_RATIO = 80
@@ -40,6 +39,16 @@ SNOWBALL = {"en": "english", "lt": "lithuanian", "et": "estonian", "ru": "russia
 LANGUAGES_WITHOUT_NOUN_CAPITALS = frozenset({"en", "lt", "lv", "et", "ru"})
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+
+
+def word_prefixes(words) -> frozenset[str]:
+    """Every prefix of MIN_NAME_LENGTH letters or more of the (folded) words: the table `stem_prefix` looks up."""
+    return frozenset(w[:n] for w in words for n in range(MIN_NAME_LENGTH, len(w) + 1))
+
+
+def stem_prefix(word: str) -> str:
+    """The part of a word an inflected form keeps: all but its last STEM_SLACK letters, at least MIN_NAME_LENGTH."""
+    return word[: max(MIN_NAME_LENGTH, len(word) - STEM_SLACK)]
 
 
 class CorpusVocabulary:
@@ -55,7 +64,7 @@ class CorpusVocabulary:
             words.update(tokens(text))
         self.words = frozenset(words)
         self._word_list = sorted(words)
-        self._prefixes = frozenset(w[:n] for w in words for n in range(MIN_NAME_LENGTH, len(w) + 1))
+        self._prefixes = word_prefixes(words)
         # Snowball stems by language, for short inflected words the prefix rule misses ("датой" is "дата").
         by_language = {"en": [t for p in corpus.passages for t in (p.text, *p.questions)]}
         for p in corpus.passages:
@@ -70,7 +79,7 @@ class CorpusVocabulary:
 
     def knows(self, word: str) -> bool:
         """Whether the corpus uses this (folded) word or one with the same stem."""
-        return word in self.words or word[: max(MIN_NAME_LENGTH, len(word) - STEM_SLACK)] in self._prefixes
+        return word in self.words or stem_prefix(word) in self._prefixes
 
     def knows_or_misspelt(self, word: str, lang: str = "") -> bool:
         """`knows`, or a known word with a typo, or (given the language) a word with a known Snowball stem.
