@@ -182,7 +182,9 @@ class Assistant:
         self._common_words = frozenset(
             w.casefold() for p in corpus.passages for w in re.findall(r"\b[a-z][a-z'-]+\b", p.text))
         self._facts = self._attribute_sentences()
-        self._sentence_attributes = {key: self._attributes_stated(self._sentence(*key)) for key in self._sentence_row}
+        self._sentence_attributes = {
+            key: self._attributes_stated(self.detector.mentions(self._sentence(*key))) for key in self._sentence_row
+        }
 
     # -- helpers -------------------------------------------------------------------------------
     def _sentence(self, passage_index: int, sentence_index: int) -> str:
@@ -212,10 +214,10 @@ class Assistant:
                 facts[(document.id, name)] = [(*rows[i], float(scores[i])) for i in best]
         return facts
 
-    def _attributes_stated(self, sentence: str) -> frozenset[tuple[str, str]]:
-        """(document, attribute) pairs a sentence states by a mention outside a document's name: "signed on
-        11 October 1939" states Order 001223's date; the "Serov" of "Serov Instructions" is not the signer."""
-        mentions = self.detector.mentions(sentence)
+    def _attributes_stated(self, mentions) -> frozenset[tuple[str, str]]:
+        """(document, attribute) pairs a text states, from its mentions (SubjectDetector.mentions), by a mention
+        outside a document's name: "signed on 11 October 1939" states Order 001223's date; the "Serov" of
+        "Serov Instructions" is not the signer."""
         names = [(m.start, m.end) for m in mentions if m.kind == "alias" and m.subject in self.detector.documents]
         return frozenset((m.subject, m.attribute) for m in mentions if m.kind == "attribute"
                          and not any(start < m.end and m.start < end for start, end in names))
@@ -354,11 +356,11 @@ class Assistant:
                 or analysis.unknown_names):
             return self._abstained(question, lang, passages, confidence)
         named = set(analysis.detection.documents)
-        asked = tuple(dict.fromkeys(a for d, a in self._attributes_stated(question) if d in named))
-        terms = set(analyze(question))
-        asked += tuple(a for a, words in ATTRIBUTE_WORDS.items() if terms & words and a not in asked)
-        chosen = self._choose(analysis.candidates, comparison=named if len(named) > 1 else None,
-                              asked=asked or ("signer",))
+        if len(named) > 1:
+            chosen = self._choose(analysis.candidates, comparison=named,
+                                  asked=self._attributes_asked(question, analysis.detection, named))
+        else:
+            chosen = self._choose(analysis.candidates)
         quotes = self._quotes(chosen)
         intro = phrase("intro", lang)
         if any(self.corpus.passages[p].disputed for p, _ in chosen):
@@ -368,6 +370,15 @@ class Assistant:
             answer=self._compose(intro, quotes),
             suggestions=self._suggestions(passages, {q.passage_id for q in quotes}, question, lang),
         )
+
+    def _attributes_asked(self, question: str, detection: Detection, named: set[str]) -> tuple[str, ...]:
+        """The attributes a comparison asks about: those it mentions ("signed by Beria") or names ("How do
+        their purposes differ?"); the signer when it names none."""
+        stated = self._attributes_stated([*detection.aliases, *detection.attributes])
+        asked = tuple(dict.fromkeys(a for d, a in stated if d in named))
+        terms = set(analyze(question))
+        asked += tuple(a for a, words in ATTRIBUTE_WORDS.items() if terms & words and a not in asked)
+        return asked or ("signer",)
 
     def _rank_sentences(self, question: str, query: np.ndarray, space: str, hits, detection: Detection,
                         language: str = "en") -> list[Candidate]:
@@ -393,7 +404,7 @@ class Assistant:
         return candidates
 
     def _choose(self, candidates: list[Candidate], comparison: set[str] | None = None,
-                asked: tuple[str, ...] = ("signer",)) -> list[tuple[int, int]]:
+                asked: tuple[str, ...] = ()) -> list[tuple[int, int]]:
         """The best sentence, plus close runners-up (first from its own passage) that bring no other document in.
 
         For a comparison of documents, the whole best passage is quoted, and the best sentence of each
@@ -469,8 +480,8 @@ class Assistant:
                     pool[(p_index, s_index)] = fact_score + 0.5 * relevance + (0.15 if both else 0.0)
             ranked = sorted(pool, key=lambda key: -pool[key])
             covered: set[str] = set()
+            pair = {conflict.named, conflict.owner}
             for key in ranked:
-                pair = {conflict.named, conflict.owner}
                 # A sentence covers the documents whose attribute it states ("issued to carry out Order 001223
                 # of 11 October 1939" gives 001223's date, not 0054's); one that states none, those it is about.
                 stating = {d for d, a in self._sentence_attributes[key] if a == conflict.attribute} & pair
