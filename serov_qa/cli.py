@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from serov_qa.settings import Settings
+from config import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
 corpus_app = typer.Typer(no_args_is_help=True, help="Work with the curated corpus.")
@@ -79,17 +79,20 @@ def build(corpus: CorpusOption = None, index: IndexOption = None) -> None:
 
 
 def load_assistant_or_exit(settings: Settings):
-    from assistant import load_assistant
+    """assistant.pipeline.load, with every load failure as a readable message and a non-zero exit."""
+    from assistant.pipeline import load
     from corpus import CorpusError
     from index import IndexProblem
 
     try:
-        return load_assistant(settings.corpus_dir, settings.index_dir, settings.model, settings.multilingual_model)
+        return load(settings)
     except CorpusError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         _fail("the corpus has problems; fix them and try again")
     except IndexProblem as exc:
+        _fail(str(exc))
+    except ValueError as exc:  # the answering policy file
         _fail(str(exc))
     except OSError as exc:
         where = Path(exc.filename) if getattr(exc, "filename", None) else None

@@ -12,7 +12,7 @@ from corpus import CorpusError, load_corpus
 from index import IndexProblem, build_index
 from index.encoders import load_encoders
 from index.store import MULTILINGUAL, PRIMARY, read_manifest
-from serov_qa.settings import Settings
+from config import Settings
 
 
 def main() -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from assistant import Answer, Assistant, validate_question
+from assistant import Answer, validate_question
+from assistant.pipeline import Pipeline
 from server.metrics import Metrics
 from server.questionlog import QuestionLog, normalized_question
 
@@ -43,7 +44,7 @@ class AnswerCache:
 
 
 class AnswerService:
-    def __init__(self, assistant: Assistant, cache: AnswerCache, metrics: Metrics, log: QuestionLog | None) -> None:
+    def __init__(self, assistant: Pipeline, cache: AnswerCache, metrics: Metrics, log: QuestionLog | None) -> None:
         self.assistant = assistant
         self.cache = cache
         self.metrics = metrics

@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 from slowapi import Limiter
 
 from assistant import MAX_QUESTION_CHARS, Answer, SourceRef
-from assistant.messages import LANGUAGES
+from assistant.language import LANGUAGES
 from corpus import Corpus
 from server.answers import AnswerService
 from server.i18n import primary_subtag

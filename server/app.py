@@ -28,8 +28,9 @@ from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from slowapi.util import get_remote_address
 
-from assistant import Assistant, QuestionError
-from serov_qa.settings import Settings
+from assistant import QuestionError
+from assistant.pipeline import Pipeline
+from config import Settings
 from server import api, curator, pages
 from server.answers import AnswerCache, AnswerService
 from server.errors import question_error_handler, rate_limit_handler, validation_error_handler
@@ -44,17 +45,14 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 
-Loader = Callable[[Settings], Assistant]
+Loader = Callable[[Settings], Pipeline]
 
 
-def load_from_settings(settings: Settings) -> Assistant:
-    """The real pipeline; the index is built first if it is missing or stale."""
-    from assistant import load_assistant
+def load_from_settings(settings: Settings) -> Pipeline:
+    """The real pipeline (assistant.pipeline.load); the index is built first if it is missing or stale."""
+    from assistant.pipeline import load
 
-    extra = {}
-    if getattr(settings, "multilingual_model", None) is not None:
-        extra["multilingual_model"] = settings.multilingual_model
-    return load_assistant(settings.corpus_dir, settings.index_dir, settings.model, **extra)
+    return load(settings)
 
 
 @dataclass
@@ -69,10 +67,10 @@ class ServerState:
     load_error: str | None = None
 
     @property
-    def assistant(self) -> Assistant | None:
+    def assistant(self) -> Pipeline | None:
         return self.service.assistant if self.service else None
 
-    def set_assistant(self, assistant: Assistant) -> None:
+    def set_assistant(self, assistant: Pipeline) -> None:
         self.service = AnswerService(assistant, self.cache, self.metrics, self.questions)
         self.metrics.ready.set(1)
 
@@ -107,7 +105,7 @@ def _question_log(settings: Settings) -> QuestionLog | None:
         return None
 
 
-def create_app(settings: Settings | None = None, *, assistant: Assistant | None = None,
+def create_app(settings: Settings | None = None, *, assistant: Pipeline | None = None,
                loader: Loader | None = None) -> FastAPI:
     """Build the app. Tests pass an already loaded `assistant` (or a `loader`) to skip the slow load."""
     settings = settings or Settings()

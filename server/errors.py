@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from slowapi.errors import RateLimitExceeded
 
 from assistant import QuestionError
-from assistant.messages import LANGUAGES
+from assistant.language import LANGUAGES
 
 _MESSAGES = {
     "missing": "is required",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.messages import LANGUAGES
+from assistant.language import LANGUAGES
 
 I18N_DIR = Path(__file__).parent / "i18n"
 DEFAULT_LANG = "en"

