@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from corpus import Corpus
 from corpus.text import fold, tokens
 
 FUZZY_MIN_LENGTH = 5
-FUZZY_MIN_RATIO = 84
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,20 @@ class SubjectDetector:
         """The alias word a visitor's word stands for (itself, or the nearest one if only mistyped)."""
         if token in self._known or len(token) < FUZZY_MIN_LENGTH or token.isdigit():
             return token
-        match = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_RATIO)
-        return match[0] if match else token
+        # One edit in a word of up to eight letters, two in a longer one ("instrucions"); a similarity ratio would
+        # also take a different word that shares a long stem ("perekonnad", families, for "perekonnapead", heads).
+        limit = 1 if len(token) <= 8 else 2
+        match = process.extractOne(token, self._vocabulary, scorer=OSA.distance, score_cutoff=limit)
+        return match[0] if match and match[0][:1] == token[:1] else token
 
-    def mentions(self, question: str) -> list[Mention]:
-        """Aliases and attribute mentions in the question. Each kind claims words separately, so
+    def mentions(self, text: str) -> list[Mention]:
+        """Aliases and attribute mentions in a text (see `mentions_in`)."""
+        return self.mentions_in(tokens(text))
+
+    def mentions_in(self, folded_words: list[str]) -> list[Mention]:
+        """Aliases and attribute mentions in folded words. Each kind claims words separately, so
         "14 June 1941" is both the deportation (an alias) and a date (an attribute)."""
-        words = [self._canonical(t) for t in tokens(question)]
+        words = [self._canonical(t) for t in folded_words]
         spans = [
             (start, start + len(pattern), pattern)
             for start, word in enumerate(words)
@@ -103,9 +110,12 @@ class SubjectDetector:
                 found.append(Mention(kind, subject, attribute, text, start, end))
         return sorted(found, key=lambda m: m.start)
 
-    def detect(self, question: str) -> Detection:
+    def detect(self, text: str) -> Detection:
+        return self.detect_words(tokens(text))
+
+    def detect_words(self, folded_words: list[str]) -> Detection:
         detection = Detection()
-        for mention in self.mentions(question):
+        for mention in self.mentions_in(folded_words):
             if mention.kind == "alias":
                 detection.aliases.append(mention)
                 detection.subjects.add(mention.subject)

@@ -1,0 +1,245 @@
+"""One parsed question, built once (`Understanding.parse`) and read by every later stage.
+
+No stage after this one looks at the raw string: the words, stems, numbers, dates, subject
+mentions, the kind of answer wanted, the parts of a two-part question and whether it asks for
+confirmation are all here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from assistant.language import Language, LanguageDetector, cue_text
+from assistant.normalize import Normalizer, Rewrite
+from assistant.subjects import Detection, SubjectDetector
+from corpus.text import fold, tokens
+from index.lexical import analyze
+
+MAX_QUESTION_CHARS = 500
+# Characters that carry no text: zero-width spaces and joiners, bidirectional marks, the BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_NUMBER = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)"
+    r"(?:\s*(k|tūkst\.?|tukst\.?|тыс\.?|tsd\.?|thousand|tūkstančių|tukstanciu|tūkstoši|tukstosi|tuhat|тысяч\w*|tausend))?"
+    r"(?![\w])", re.IGNORECASE)
+_THOUSANDS = re.compile(r"(?i)k|t[uū]kst|тыс|tsd|thousand|tuhat|tausend")
+_YEAR = range(1800, 2101)
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as typed (empty, too long, not text); the message says why."""
+
+
+def validate_question(question: object) -> str:
+    """The question as text the pipeline can read: control and invisible characters removed, runs of
+    spaces as one; raises QuestionError with a readable reason."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    # A lone surrogate (invalid UTF-16 smuggled through JSON) cannot be encoded, logged or matched.
+    question = question.encode("utf-8", "replace").decode("utf-8").replace("\ufffd", " ") \
+        if any("\ud800" <= c <= "\udfff" for c in question) else question
+    question = unicodedata.normalize("NFC", _INVISIBLE.sub("", question))
+    question = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in question)
+    text = " ".join(question.split())
+    if not text:
+        raise QuestionError("the question is empty; please type a question")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return text
+
+
+@dataclass(frozen=True)
+class Value:
+    """A number or date the question states, with its normal form."""
+
+    kind: str  # year | date | identifier | count | measure
+    number: float  # the year, the count, the measure; 0 for a date without year
+    text: str  # as written (after normalisation)
+    position: int  # index of its first token in Question.words
+    unit: str = ""  # for a measure: kg, km, lb, %
+    month: int = 0  # for a date
+    day: int = 0
+
+
+@dataclass(frozen=True)
+class Part:
+    """One of the things a question asks ("who signed it" and "when")."""
+
+    text: str
+    asks: str  # number | date | person | place | other
+
+
+@dataclass(frozen=True)
+class Question:
+    original: str  # as typed (validated)
+    text: str  # as understood: typing normalised
+    language: str
+    rewrites: tuple[Rewrite, ...]
+    words: tuple[str, ...]  # folded tokens of `text`
+    written: tuple[str, ...]  # the same tokens as written in `text` (case and diacritics kept)
+    cue: str  # cue text (assistant.language.cue_text)
+    lexical: tuple[str, ...]  # lexical terms in order, as the BM25 index analyses text (index.lexical.analyze)
+    terms: frozenset[str]  # the same, as a set
+    stems: frozenset[str]  # Snowball stems in the question's language
+    content: tuple[str, ...]  # folded words that are not stop words or numbers
+    values: tuple[Value, ...]
+    mentions: Detection
+    asks: str  # the kind of answer wanted by the first part
+    parts: tuple[Part, ...]
+    yes_no: bool  # a yes/no question or a request for confirmation ("…, right?")
+    choice: bool  # offers alternatives ("Serov or Beria?")
+    comparison: bool  # asks for a comparison or about the confusion itself
+    joins: bool  # names things together ("X and Y", "X, Y") or asks about names ("why is X called Y")
+    negated: bool
+    extras: dict = field(default_factory=dict, compare=False)  # per-stage caches, never read by another stage
+
+    @property
+    def documents(self) -> list[str]:
+        return self.mentions.documents
+
+    @property
+    def changed(self) -> bool:
+        """Whether normalisation changed what the question says (case and spaces do not count)."""
+        return any(r.kind != "diacritics" for r in self.rewrites)
+
+
+class Understanding:
+    """Builds Questions: validation, language, normalisation, then every parse of the normalised text."""
+
+    def __init__(self, detector: LanguageDetector, normalizer: Normalizer, subjects: SubjectDetector) -> None:
+        self.detector = detector
+        self.normalizer = normalizer
+        self.subjects = subjects
+        self.languages = detector.languages
+
+    def parse(self, raw: object) -> Question:
+        original = validate_question(raw)
+        code = self.detector.detect(original)
+        text, rewrites = self.normalizer.normalize(original, self.languages[code])
+        redetected = self.detector.detect(text)
+        if redetected != code:  # "wat r u" reads as English only once its chat spellings are undone
+            retry, retry_rewrites = self.normalizer.normalize(original, self.languages[redetected])
+            if self.detector.detect(retry) == redetected:
+                code, text, rewrites = redetected, retry, retry_rewrites
+        language = self.languages[code]
+        words = tuple(tokens(text))
+        written = tuple(re.findall(r"[0-9]+(?:[.,][0-9]+)*|\w+", text))
+        cue = cue_text(text)
+        parts = _parts(text, language)
+        lexical = tuple(analyze(text))
+        return Question(
+            original=original, text=text, language=code, rewrites=rewrites, words=words, cue=cue,
+            written=written if len(written) == len(words) else words,
+            lexical=lexical, terms=frozenset(lexical), stems=frozenset(language.stem(w) for w in words if w.isalpha()),
+            content=tuple(w for w in words if w not in language.stop_words and not w.isdigit()),
+            values=tuple(_values(text, words, language)), mentions=self.subjects.detect_words(list(words)),
+            asks=parts[0].asks, parts=parts,
+            yes_no=_asks_confirmation(cue, language), choice=_offers_choice(cue, language),
+            comparison=language.comparison.search(cue),
+            joins=bool(language.naming.search(cue) or language.conjunctions.search(cue) or re.search(r"[,;/&+]", text)),
+            negated=language.negations.search(cue),
+        )
+
+
+def _offers_choice(cue: str, language: Language) -> bool:
+    """A choice word after the first word ("ar" opens a Lithuanian yes/no question) and before the end
+    ("…, oder?" asks for confirmation)."""
+    return any(0 < m.start() and m.end() < len(cue) for m in language.choice.find(cue))
+
+
+def _asks_confirmation(cue: str, language: Language) -> bool:
+    return (language.yes_no_openers.at_start(cue) or language.yes_no_particles.search(cue)
+            or language.tags.at_end(cue) or language.hearsay.search(cue))
+
+
+def _parts(text: str, language: Language) -> tuple[Part, ...]:
+    """The question's parts: split where a conjunction (or a second sentence) is followed by a new
+    question word ("who signed it and when was it sent?")."""
+    pieces = [p for p in re.split(r"[?;]+", text) if p.strip()] or [text]
+    parts: list[Part] = []
+    asking = [phrase for kind in language.asks.values() for phrase in kind.phrases]
+    for piece in pieces:
+        cue = cue_text(piece)
+        spans, start = [], 0
+        for conjunction in language.conjunctions.find(cue):
+            rest = cue[conjunction.end():].lstrip()
+            if any(rest == p or rest.startswith(p + " ") for p in asking):
+                spans.append((start, conjunction.start()))
+                start = conjunction.end()
+        spans.append((start, len(cue)))
+        for begin, end in spans:
+            chunk = cue[begin:end].strip()
+            if chunk:
+                parts.append(Part(chunk, language.asks_for(chunk)))
+    if len(parts) > 1 and all(p.asks == "other" for p in parts[1:]) and len(pieces) == 1:
+        return (Part(cue_text(text), parts[0].asks),)
+    return tuple(parts) or (Part(cue_text(text), language.asks_for(cue_text(text))),)
+
+
+def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value]:
+    """Numbers and dates the question states, each with its normal form and token position."""
+    values: list[Value] = []
+    taken: set[int] = set()
+    # Dates first: "14 June 1941", "June 14, 1941", "14. Juni", "14 июня 1941 года".
+    for i, word in enumerate(words):
+        month = language.months.get(word)
+        if not month:
+            continue
+        day_at = i - 1 if i and words[i - 1].isdigit() and 1 <= int(words[i - 1]) <= 31 else (
+            i + 1 if i + 1 < len(words) and words[i + 1].isdigit() and 1 <= int(words[i + 1]) <= 31 else None)
+        if day_at is None:
+            continue
+        after = max(day_at, i) + 1
+        year = int(words[after]) if after < len(words) and words[after].isdigit() and int(words[after]) in _YEAR else 0
+        values.append(Value("date", year, " ".join(words[min(day_at, i):after + (1 if year else 0)]), min(day_at, i),
+                            month=month, day=int(words[day_at])))
+        taken |= {day_at, i} | ({after} if year else set())
+    positions = _token_positions(text)
+    for match in _NUMBER.finditer(text):
+        at = positions.get(match.start())
+        if at is None or at in taken:
+            continue
+        written = match.group(1)
+        digits = re.sub(r"[,\u00a0\u202f ]", "", written) if re.search(r"\d[,\u00a0\u202f ]\d{3}", written) else written
+        try:
+            number = float(digits.replace(",", "."))
+        except ValueError:
+            continue
+        if match.group(2) and _THOUSANDS.match(match.group(2)):
+            number *= 1000
+        following = words[at + 1] if at + 1 < len(words) else ""
+        unit = _unit(following, text[match.end():match.end() + 2])
+        if written.startswith("0") and len(written) >= 3:
+            kind = "identifier"
+        elif number.is_integer() and int(number) in _YEAR and not unit and "." not in written:
+            kind = "year"
+        elif at and words[at - 1] in language.order_words:
+            kind = "identifier"
+        else:
+            kind = "measure" if unit else "count"
+        values.append(Value(kind, number, match.group(0), at, unit=unit))
+    return sorted(values, key=lambda v: v.position)
+
+
+_UNITS = {"kg": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg", "kilogramu": "kg",
+          "kilogramai": "kg", "kilogrami": "kg", "kilogramus": "kg", "kilogrammi": "kg", "кг": "kg",
+          "килограмм": "kg", "килограммов": "kg", "килограмма": "kg", "kilogramm": "kg", "lb": "lb", "lbs": "lb",
+          "pounds": "lb", "pound": "lb", "svaru": "lb", "фунтов": "lb", "pfund": "lb", "km": "km", "kilometres": "km",
+          "kilometers": "km", "километров": "km", "kilometru": "km", "kilometer": "km", "kilometrit": "km"}
+
+
+def _unit(following_word: str, next_chars: str) -> str:
+    if next_chars.strip().startswith("%"):
+        return "%"
+    return _UNITS.get(fold(following_word), "")
+
+
+def _token_positions(text: str) -> dict[int, int]:
+    """Character offset of each token's start in the text -> its index in tokens(text) (folding keeps offsets
+    for the scripts used here; a mismatch just leaves a number without a position)."""
+    folded = fold(text)
+    if len(folded) != len(text):
+        return {}
+    return {m.start(): i for i, m in enumerate(re.finditer(r"[0-9]+(?:[.,][0-9]+)*|\w+", folded))}
