@@ -1,10 +1,6 @@
-"""The answering pipeline: answer(question) -> Answer, shared by the CLI, the server and the evaluation."""
+"""The answering pipeline: understand -> retrieve -> premise -> select -> decide -> compose (assistant.pipeline)."""
 
-from assistant.answerer import MAX_QUESTION_CHARS, Assistant, QuestionError, validate_question
 from assistant.models import Answer, Quote, SourceRef
-from assistant.setup import load_assistant
+from assistant.question import MAX_QUESTION_CHARS, QuestionError, validate_question
 
-__all__ = [
-    "MAX_QUESTION_CHARS", "Answer", "Assistant", "Quote", "QuestionError", "SourceRef", "load_assistant",
-    "validate_question",
-]
+__all__ = ["MAX_QUESTION_CHARS", "Answer", "Quote", "QuestionError", "SourceRef", "validate_question"]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Status = Literal["answered", "corrected", "abstained"]
+Reason = Literal["answered", "corrected", "not_a_question", "no_passage", "low_evidence"]
 
 
 class SourceRef(BaseModel):
@@ -14,6 +15,7 @@ class SourceRef(BaseModel):
     title: str
     url: str
     locator: str
+    kind: str = Field("reference", description="primary | secondary | reference")
 
 
 class Quote(BaseModel):
@@ -31,3 +33,6 @@ class Answer(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     suggestions: list[str] = []
     lang: str = "en"
+    reason: Reason = Field("answered", description="Why this status: answered, corrected, or why it was declined.")
+    understood: str | None = Field(None, description="The question as understood, when typing was normalised (\"ppl\" -> \"people\").")
+    corrected_claims: list[str] = Field([], description="The visitor's own words that the sources contradict.")

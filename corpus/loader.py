@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from corpus.facts import check_states, load_facts
 from corpus.model import SUBJECT_IDS, Attribute, Citation, Corpus, Passage, Source, Subject
 from corpus.text import split_sentences
 
@@ -57,7 +58,8 @@ class CorpusError(Exception):
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every file whose content defines the corpus, in a stable order."""
-    return [corpus_dir / "sources.yaml", corpus_dir / "subjects.yaml", *sorted((corpus_dir / "passages").glob("*.md"))]
+    return [corpus_dir / "sources.yaml", corpus_dir / "subjects.yaml", corpus_dir / "facts.yaml",
+            corpus_dir / "misconceptions.yaml", *sorted((corpus_dir / "passages").glob("*.md"))]
 
 
 def content_hash(corpus_dir: Path) -> str:
@@ -347,9 +349,12 @@ def check_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> tuple[Corpus | None, 
                 continue
             seen[passage.id] = passage
             passages.append(passage)
+    facts = load_facts(corpus_dir, set(subjects), set(seen), problems)
+    fact_sentences = check_states(facts, subjects, seen, problems, corpus_dir / "facts.yaml") if not problems else {}
     if problems:
         return None, problems
-    return Corpus(sources=sources, subjects=subjects, passages=tuple(passages), content_hash=content_hash(corpus_dir)), []
+    return Corpus(sources=sources, subjects=subjects, passages=tuple(passages), content_hash=content_hash(corpus_dir),
+                  facts=facts, fact_sentences=fact_sentences), []
 
 
 def load_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> Corpus:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DOCUMENTS = ("serov_instructions", "order_001223", "order_0054")
 SUBJECT_IDS = DOCUMENTS + (
@@ -84,6 +85,8 @@ class Corpus:
     subjects: dict[str, Subject]
     passages: tuple[Passage, ...]
     content_hash: str
+    facts: Any = None  # corpus.facts.FactBase: entities, relations, facts, misconceptions
+    fact_sentences: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # fact id -> (passage id, sentence)
     by_id: dict[str, Passage] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -15,10 +15,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from corpus.model import SUBJECT_IDS
 
-DEFAULT_QUESTION_FILES = (
-    Path(__file__).resolve().parent / "questions.yaml",
-    Path(__file__).resolve().parent / "questions-multilingual.yaml",
-)
+HERE = Path(__file__).resolve().parent
+GOLD_FILES = (HERE / "questions.yaml", HERE / "questions-multilingual.yaml")
+# Questions written from the fact sheets alone by people who never saw the corpus, the gold set or the code
+# (evaluation/independent/README.md); split by author into tune/ and test/.
+INDEPENDENT_FILES = tuple(sorted((HERE / "independent").glob("*/*.yaml")))
+DEFAULT_QUESTION_FILES = GOLD_FILES + INDEPENDENT_FILES
+SPLITS = ("tune", "test")
 Kind = Literal["factual", "comparison", "false_premise", "out_of_scope", "paraphrase", "multilingual"]
 Status = Literal["answered", "corrected", "abstained"]
 SubjectId = Literal[SUBJECT_IDS]  # type: ignore[valid-type]
@@ -32,6 +35,7 @@ class Expectation(BaseModel):
     must_include: list[Item] = []
     must_not_include: list[Union[str, int, float]] = []
     passages: list[str] = []
+    quotes: list[str] = []  # optional: the verbatim sentences that answer it (marked in the corpus check)
 
 
 class GoldQuestion(BaseModel):
@@ -42,6 +46,9 @@ class GoldQuestion(BaseModel):
     lang: str = "en"
     expect: Expectation
     note: str = ""
+    # tune: questions the assistant may be tuned on; test: held out, only measured. Given in the file, or
+    # taken from the folder: a file in a folder named "test" is test, every other file tune.
+    split: Literal["tune", "test"] = "tune"
 
 
 @dataclass
@@ -56,6 +63,10 @@ def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def split_of(path: Path) -> str:
+    return "test" if "test" in Path(path).parent.parts[-1:] else "tune"
 
 
 def load_questions(paths: list[Path] | tuple[Path, ...] = DEFAULT_QUESTION_FILES) -> list[GoldQuestion]:
@@ -93,6 +104,8 @@ def load_questions(paths: list[Path] | tuple[Path, ...] = DEFAULT_QUESTION_FILES
                 problems.append(f"{path}:{line}: duplicate question id {question.id!r} (first in {seen[question.id]})")
                 continue
             seen[question.id] = f"{path}:{line}"
+            if "split" not in item:
+                question = question.model_copy(update={"split": split_of(path)})
             questions.append(question)
     if problems:
         raise QuestionFileError(problems)

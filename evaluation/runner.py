@@ -22,7 +22,8 @@ from evaluation import metrics
 from evaluation.questions import DEFAULT_QUESTION_FILES, GoldQuestion, QuestionFileError, load_questions
 
 # Metrics where lower is better: a threshold is a maximum for these, a minimum for the rest.
-LOWER_IS_BETTER = {"conflation_rate", "false_abstention_rate", "latency_p50_ms", "latency_p95_ms"}
+LOWER_IS_BETTER = {"conflation_rate", "false_abstention_rate", "false_correction_rate", "latency_p50_ms",
+                   "latency_p95_ms"}
 RETRIEVAL_DEPTH = 10
 
 
@@ -44,6 +45,7 @@ class QuestionResult:
     retrieval_measured: bool = False
     retrieval_rank: int | None = None
     note: str = ""
+    split: str = "tune"
 
 
 @dataclass
@@ -51,6 +53,13 @@ class Evaluation:
     name: str
     results: list[QuestionResult] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    splits: dict[str, dict] = field(default_factory=dict)  # the same summary for each split (tune, test)
+
+    def columns(self) -> list[tuple[str, dict]]:
+        """(heading, summary) per split when there are several, else the whole."""
+        if len(self.splits) > 1:
+            return [(f"{self.name} ({split})", summary) for split, summary in self.splits.items()]
+        return [(self.name, self.summary)]
 
 
 def evaluate_answerer(name: str, answerer, corpus, questions: list[GoldQuestion], retrieve=None,
@@ -85,8 +94,11 @@ def evaluate_answerer(name: str, answerer, corpus, questions: list[GoldQuestion]
             status=answer.status, answer=answer.answer, quotes=[q.model_dump() for q in answer.quotes],
             correct=not accuracy_reasons, reasons=accuracy_reasons + extra_reasons, conflates=conflated, invalid_quotes=invalid, latency_ms=latency,
             retrieval_measured=retrieve is not None and bool(expect.passages), retrieval_rank=rank, note=gold.note,
+            split=gold.split,
         ))
     evaluation.summary = summarize(evaluation.results)
+    evaluation.splits = {split: summarize([r for r in evaluation.results if r.split == split])
+                         for split in ("tune", "test") if any(r.split == split for r in evaluation.results)}
     return evaluation
 
 
@@ -109,6 +121,8 @@ def summarize(results: list[QuestionResult]) -> dict:
         "false_abstention_rate": metrics.share(
             [r.status == "abstained" for r in results if r.expected_status != "abstained"]),
         "premise_correction": metrics.share([r.status == "corrected" for r in results if r.expected_status == "corrected"]),
+        "false_correction_rate": metrics.share(
+            [r.status == "corrected" for r in results if r.expected_status == "answered"]),
         "retrieval_questions": len(ranks),
         "recall_at_1": metrics.recall_at(ranks, 1),
         "recall_at_5": metrics.recall_at(ranks, 5),
@@ -158,7 +172,8 @@ SUMMARY_ROWS = [
     ("citation_validity", "Quotes verbatim (target 100%)", "pct"),
     ("abstention_recall", "Out-of-scope questions declined", "pct"),
     ("false_abstention_rate", "Answerable questions wrongly declined", "pct"),
-    ("premise_correction", "Mix-ups corrected", "pct"),
+    ("premise_correction", "False premises corrected", "pct"),
+    ("false_correction_rate", "Answerable questions wrongly corrected", "pct"),
     ("recall_at_1", "Right passage ranked first", "pct"),
     ("recall_at_5", "Right passage in the top 5", "pct"),
     ("mrr", "Mean reciprocal rank", "num"),
@@ -181,19 +196,27 @@ def print_summary(evaluations: list[Evaluation], console: Console | None = None)
     console = console or Console()
     table = Table(title="Evaluation summary")
     table.add_column("metric")
-    for evaluation in evaluations:
-        table.add_column(evaluation.name, justify="right")
+    columns = [column for evaluation in evaluations for column in evaluation.columns()]
+    for heading, _ in columns:
+        table.add_column(heading, justify="right")
+    table.add_row("Questions", *(str(summary["questions"]) for _, summary in columns))
     for key, label, style in SUMMARY_ROWS:
-        table.add_row(label, *(format_value(e.summary.get(key), style) for e in evaluations))
+        table.add_row(label, *(format_value(summary.get(key), style) for _, summary in columns))
     console.print(table)
-    main = evaluations[0].summary
+    main = evaluations[0].columns()
     for group in ("kind", "lang"):
         breakdown = Table(title=f"Accuracy by {group} ({evaluations[0].name})")
         breakdown.add_column(group)
-        breakdown.add_column("questions", justify="right")
-        breakdown.add_column("accuracy", justify="right")
-        for key, value in main[f"accuracy_by_{group}"].items():
-            breakdown.add_row(key, str(main[f"count_by_{group}"][key]), format_value(value, "pct"))
+        for heading, _ in main:
+            breakdown.add_column(f"{heading}: n", justify="right")
+            breakdown.add_column("accuracy", justify="right")
+        keys = sorted({k for _, summary in main for k in summary[f"accuracy_by_{group}"]})
+        for key in keys:
+            cells = []
+            for _, summary in main:
+                count = summary[f"count_by_{group}"].get(key)
+                cells += [str(count or 0), format_value(summary[f"accuracy_by_{group}"].get(key), "pct")]
+            breakdown.add_row(key, *cells)
         console.print(breakdown)
 
 
@@ -204,8 +227,8 @@ def write_report(evaluations: list[Evaluation], report_dir: Path, thresholds: di
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "thresholds": thresholds,
         "missed_thresholds": missed,
-        "evaluations": [{"name": e.name, "summary": e.summary, "results": [asdict(r) for r in e.results]}
-                        for e in evaluations],
+        "evaluations": [{"name": e.name, "summary": e.summary, "splits": e.splits,
+                         "results": [asdict(r) for r in e.results]} for e in evaluations],
     }
     (report_dir / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),

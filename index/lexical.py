@@ -68,9 +68,13 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(directory), mmap=False, show_progress=False), size)
 
     def search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.search_terms(analyze(text), k)
+
+    def search_terms(self, terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """`search` for a text already analysed (`analyze`)."""
         vocab = self._model.vocab_dict
         # Repeated terms count once per occurrence, as in bm25s.
-        term_ids = [vocab[t] for t in analyze(text) if t in vocab]
+        term_ids = [vocab[t] for t in terms if t in vocab]
         if not term_ids or self.size == 0 or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         hint = self._rare_term_units(term_ids, k) if self.size > HINT_ABOVE else None

@@ -9,8 +9,8 @@ passages about those subjects form a third ranking (ordered by dense score),
 fused with weight SUBJECT_WEIGHT: a nudge that lifts on-subject passages
 without letting the subject alone outrank a passage that both searches agree on.
 `only_documents` filters instead: a passage about one of the three documents is
-dropped unless it is about one of the allowed documents (this is what keeps an
-answer about one document from quoting a passage about another).
+dropped unless it is about one of the allowed documents, or about one of `also_subjects`
+(this is what keeps an answer about one document from quoting a passage about another).
 """
 
 from __future__ import annotations
@@ -78,12 +78,17 @@ class HybridRetriever:
         ids, scores = dense.search(self.index.spaces[space].index, query_vector, UNITS_PER_SEARCH)
         return _best_per_passage(ids, scores, self.unit_passage)
 
-    def lexical_scores(self, question: str) -> dict[int, float]:
-        ids, scores = self.index.lexical.search(question, UNITS_PER_SEARCH)
+    def lexical_scores(self, question: str, terms: list[str] | None = None) -> dict[int, float]:
+        lexical = self.index.lexical
+        ids, scores = (lexical.search(question, UNITS_PER_SEARCH) if terms is None
+                       else lexical.search_terms(terms, UNITS_PER_SEARCH))
         return _best_per_passage(ids, scores, self.unit_passage)
 
-    def _allowed(self, passage: Passage, only_documents: Collection[str] | None) -> bool:
-        return only_documents is None or not passage.documents or bool(passage.documents & set(only_documents))
+    @staticmethod
+    def _allowed(passage: Passage, only_documents: Collection[str] | None, also: Collection[str] = ()) -> bool:
+        """A passage about none of the three documents, or about an allowed one, or about one of `also`."""
+        return (only_documents is None or not passage.documents or bool(passage.documents & set(only_documents))
+                or bool(set(also) & set(passage.about)))
 
     def search(
         self,
@@ -94,20 +99,23 @@ class HybridRetriever:
         query_vectors: dict[str, np.ndarray] | None = None,
         subjects: Collection[str] = (),
         only_documents: Collection[str] | None = None,
+        also_subjects: Collection[str] = (),
         use_dense: bool = True,
         use_lexical: bool = True,
+        terms: list[str] | None = None,
     ) -> Retrieval:
-        """Passages for a question, best first. `spaces` defaults to the primary space alone."""
+        """Passages for a question, best first. `spaces` defaults to the primary space alone; `terms`, the
+        question's lexical terms when the caller has them (index.lexical.analyze)."""
         spaces = tuple(spaces or (PRIMARY,)) if use_dense else ()
         query_vectors = dict(query_vectors or {})
         for space in spaces:
             if space not in query_vectors:
                 query_vectors[space] = self.encode(question, space)
         dense_by_space = [self.dense_scores(query_vectors[space], space) for space in spaces]
-        lexical_best = self.lexical_scores(question) if use_lexical else {}
+        lexical_best = self.lexical_scores(question, terms) if use_lexical else {}
         passages = self.corpus.passages
         found = set(lexical_best).union(*dense_by_space)
-        allowed = {i for i in found if self._allowed(passages[i], only_documents)}
+        allowed = {i for i in found if self._allowed(passages[i], only_documents, also_subjects)}
         dense_rankings = [sorted((i for i in best if i in allowed), key=lambda i: -best[i]) for best in dense_by_space]
         rankings = [*dense_rankings, sorted((i for i in lexical_best if i in allowed), key=lambda i: -lexical_best[i])]
         weights = [1.0] * len(rankings)

@@ -1,0 +1,180 @@
+"""What a question asserts, checked against the curated facts (corpus/facts.yaml).
+
+The parsed question gives its values (years, dates, counts, measures) and, here, the entities it names
+(people, places, agencies, bodies, events) and the relations its words state ("signed", "head of",
+"died"). A value is attached to one fact: among the facts whose subject the question names (or, when it
+names none, the only fact of that relation and kind) and whose relation it states, the one whose cue
+word stands nearest to the value. The value contradicts the fact when it is none of the fact's values,
+none of its disputed values, and (for a figure) outside the range the sources give. Not checked: a value
+the question negates ("not Beria"), alternatives it offers ("Serov or Beria?"), and a fact whose period
+the question's year lies outside ("head of the NKVD in 1937").
+
+A naive substring check fails both ways: "Serov" inside "Serov Instructions" is not the signer, and
+"Beria signed Order 001223 and Serov the Instructions" holds two true claims, each bound to its own
+subject.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from assistant.language import Languages
+from assistant.question import Question, Value
+from corpus import Corpus
+from corpus.facts import ENTITY_KINDS, Fact, entity_forms
+from corpus.forms import FormMatcher, Match
+
+NUMBER_TOLERANCE = 0.10  # a figure within 10% of the sources' range is theirs, rounded ("about 20,000")
+NEGATION_WINDOW = 2  # words before a value in which a negation takes it back ("not Beria")
+UNITS = {"lb": ("kg", 0.4536)}  # a measure in these units is converted before it is compared
+
+
+@dataclass(frozen=True)
+class Stated:
+    kind: str  # an entity kind, or year | date | count | measure
+    start: int
+    end: int
+    text: str  # the visitor's own words
+    entity: str = ""
+    value: Value | None = None
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    fact: Fact
+    stated: Stated
+
+
+class ClaimChecker:
+    def __init__(self, corpus: Corpus, languages: Languages) -> None:
+        base = corpus.facts
+        self.base = base
+        self.entities = base.entities if base else {}
+        self.facts = base.facts if base else ()
+        self.entity_matcher = FormMatcher(entity_forms(base, corpus.subjects) if base else [])
+        self.cues = {code: FormMatcher([(cue, rid) for rid, relation in (base.relations if base else {}).items()
+                                        for lang in {code, "en"} for cue in relation.cues.get(lang, ())])
+                     for code in languages.codes}
+        self.languages = languages
+        self.documents = {sid for sid, s in corpus.subjects.items() if s.is_document}
+
+    def entities_in(self, question: Question) -> list[Match]:
+        """Entity mentions, leaving out those inside a document's name (the "Serov" of "Serov Instructions")."""
+        names = [(m.start, m.end, m.subject) for m in question.mentions.aliases if m.subject in self.documents]
+        found = []
+        for match in self.entity_matcher.find(question.words):
+            entity = self.entities[match.payload]
+            if any(s < match.end and match.start < e and subject != entity.subject for s, e, subject in names):
+                continue
+            found.append(match)
+        return found
+
+    def stated(self, question: Question, entities: list[Match]) -> list[Stated]:
+        values = [Stated(self.entities[m.payload].kind, m.start, m.end, " ".join(question.written[m.start:m.end]),
+                         entity=m.payload) for m in entities]
+        values += [Stated(v.kind, v.position, v.position + max(1, len(v.text.split())), v.text, value=v)
+                   for v in question.values if v.kind in ("year", "date", "count", "measure")]
+        return values
+
+    def check(self, question: Question) -> list[Contradiction]:
+        if not self.facts:
+            return []
+        language = self.languages[question.language]
+        entities = self.entities_in(question)
+        anchors: dict[str, list[tuple[int, int]]] = {}
+        for alias in question.mentions.aliases:
+            anchors.setdefault(alias.subject, []).append((alias.start, alias.end))
+        for match in entities:
+            entity = self.entities[match.payload]
+            anchors.setdefault(entity.id, []).append((match.start, match.end))
+            if entity.subject:
+                anchors.setdefault(entity.subject, []).append((match.start, match.end))
+        cues: dict[str, list[int]] = {}
+        for match in self.cues[question.language].find(question.words):
+            cues.setdefault(match.payload, []).append(match.start)
+        stated = self.stated(question, entities)
+        years = [s.value.number for s in stated if s.kind == "year"]
+        places = {m.payload for m in entities if self.entities[m.payload].kind == "place"}
+        applicable = [f for f in self.facts if f.relation in cues and self._applies(f, anchors, years, places)]
+        found = []
+        for value in stated:
+            if self._negated(question, value, language) or self._offered_as_choice(question, value, stated):
+                continue
+            candidates = [f for f in applicable if f.kind == value.kind and not self._is_subject(f, value, anchors)]
+            if not candidates:
+                continue
+            # The fact whose cue is nearest the value; between subjects, the one nearest the cue (the one doing it).
+            fact = min(candidates, key=lambda f: (min(abs(c - value.start) for c in cues[f.relation]),
+                                                  self._anchor_distance(f, min(cues[f.relation], key=lambda c: abs(
+                                                      c - value.start)), anchors),
+                                                  self._anchor_distance(f, value.start, anchors)))
+            if not self._consistent(fact, value):
+                found.append(Contradiction(fact, value))
+        return found
+
+    def _applies(self, fact: Fact, anchors, years: list[float], places: set[str]) -> bool:
+        # A relation that is always about one subject ("could take 200 kg": the Instructions) stands for it.
+        if fact.subject not in anchors and self.base.relations[fact.relation].implies != fact.subject:
+            return False
+        if fact.where and fact.where not in places and not self._within(places, fact.where):
+            return False
+        if fact.period and fact.kind != "year" and any(not fact.period[0] <= y <= fact.period[1] for y in years):
+            return False
+        return True
+
+    def _within(self, places: set[str], country: str) -> bool:
+        return any(self.entities[p].country == country for p in places)
+
+    def _is_subject(self, fact: Fact, value: Stated, anchors) -> bool:
+        return bool(value.entity) and (value.entity == fact.subject
+                                       or self.entities[value.entity].subject == fact.subject)
+
+    @staticmethod
+    def _anchor_distance(fact: Fact, position: int, anchors) -> int:
+        spans = anchors.get(fact.subject)
+        return min(abs(start - position) for start, _ in spans) if spans else 0
+
+    @staticmethod
+    def _negated(question: Question, value: Stated, language) -> bool:
+        before = " ".join(question.words[max(0, value.start - NEGATION_WINDOW):value.start])
+        return language.negations.search(before)
+
+    @staticmethod
+    def _offered_as_choice(question: Question, value: Stated, stated: list[Stated]) -> bool:
+        return question.choice and sum(s.kind == value.kind for s in stated) > 1
+
+    def _consistent(self, fact: Fact, value: Stated) -> bool:
+        if fact.kind in ENTITY_KINDS:
+            allowed = set(fact.values) | set(fact.disputed)
+            entity = self.entities[value.entity]
+            # A place inside the true one, or the country of the true one, is no contradiction.
+            return (entity.id in allowed or entity.country in allowed
+                    or any(self.entities[v].country == entity.id for v in allowed if v in self.entities))
+        number = value.value.number
+        if fact.kind == "year":
+            return number in fact.values or number in fact.disputed or (
+                fact.range is not None and fact.range[0] <= number <= fact.range[1])
+        if fact.kind == "date":
+            return _date_consistent(value.value, fact)
+        unit, factor = UNITS.get(value.value.unit, (value.value.unit, 1.0))
+        if fact.unit and unit != fact.unit:
+            return True  # another unit: not this fact's figure
+        number *= factor
+        figures = [float(v) for v in (*fact.values, *fact.disputed)]
+        low, high = fact.range or (min(figures), max(figures))
+        return low * (1 - NUMBER_TOLERANCE) <= number <= high * (1 + NUMBER_TOLERANCE)
+
+
+def _date_consistent(value: Value, fact: Fact) -> bool:
+    """A date the question gives (day and month, maybe a year) falls in one of the fact's date spans."""
+    for first, last in fact.date_values():
+        years = [value.number] if value.number else list(range(first.year, last.year + 1))
+        for year in years:
+            try:
+                day = dt.date(int(year), value.month, value.day)
+            except ValueError:
+                continue
+            if first <= day <= last:
+                return True
+    return False

@@ -1,0 +1,103 @@
+"""The answering pipeline: understand -> retrieve -> premise -> select -> decide -> compose.
+
+Each stage reads the outputs of the stages before it and nothing else; none calls back into an
+earlier one. `load(settings)` is the one way to build it (the CLI, the server, the evaluation and
+the benchmarks all use it); `Pipeline(...)` takes already built parts (tests use a fake encoder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.compose import Composer
+from assistant.decide import Decider, Decision
+from assistant.knowledge import Knowledge
+from assistant.language import LanguageDetector, Languages, registry
+from assistant.models import Answer
+from assistant.normalize import Normalizer
+from assistant.premise import Premise, PremiseChecker
+from assistant.question import Question, Understanding
+from assistant.retrieve import Evidence, Retriever
+from assistant.select import Selection, Selector
+from assistant.subjects import SubjectDetector
+from assistant.vocabulary import Lexicon
+from config import Policy, Settings, load_policy
+from corpus import Corpus
+from corpus.facts import entity_forms
+from corpus.forms import FormMatcher
+from index import HybridRetriever, LoadedIndex
+
+
+@dataclass
+class Trace:
+    """Every stage's output for one question (the evaluation, the calibration and the benchmarks read it)."""
+
+    question: Question
+    evidence: Evidence
+    premise: Premise
+    selection: Selection
+    decision: Decision
+    answer: Answer
+
+
+class Pipeline:
+    def __init__(self, corpus: Corpus, index: LoadedIndex, encoders: dict, policy: Policy,
+                 languages: Languages | None = None) -> None:
+        languages = languages or registry()
+        self.corpus = corpus
+        self.policy = policy
+        self.retriever = HybridRetriever(corpus, index, encoders)
+        self.knowledge = Knowledge(corpus, index)
+        self.lexicon = Lexicon.from_corpus(corpus, languages.codes)
+        subjects = SubjectDetector(corpus)
+        english = self.lexicon.own.get("en", {})
+        names = FormMatcher(entity_forms(corpus.facts, corpus.subjects)) if corpus.facts else None
+        normalizer = Normalizer(self.lexicon, names)
+        normalizer.warm_up(languages[code] for code in languages.codes)
+        self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects)
+        self.search = Retriever(self.knowledge, self.retriever, policy)
+        space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])
+        self.premise = PremiseChecker(self.knowledge, subjects, languages, policy,
+                                      encode=self.retriever.encoders[space].encode_queries, space=space)
+        self.selector = Selector(self.knowledge, self.search, policy)
+        self.decider = Decider(self.lexicon, policy)
+        self.composer = Composer(self.knowledge, languages)
+
+    def trace(self, raw: object, lang: str | None = None) -> Trace:
+        question = self.understanding.parse(raw)  # raises QuestionError for what cannot be a question
+        evidence = self.search.search(question)
+        premise = self.premise.check(question, evidence)
+        selection = self.selector.select(question, premise, evidence)
+        decision = self.decider.decide(question, premise, evidence)
+        answer = self.composer.compose(question, lang, decision, premise, selection, evidence)
+        return Trace(question, evidence, premise, selection, decision, answer)
+
+    def answer(self, raw: object, lang: str | None = None) -> Answer:
+        return self.trace(raw, lang).answer
+
+    def retrieve(self, raw: object, k: int = 10):
+        """The passages the assistant considers for a question, in its order (the retrieval metrics)."""
+        question = self.understanding.parse(raw)
+        return self.search.search(question, k=k).hits
+
+
+def load(settings: Settings, progress: bool = False) -> Pipeline:
+    """The pipeline over the configured corpus, models and index (built first if missing or stale).
+
+    Raises corpus.CorpusError, index.IndexProblem, OSError (model or index files) or ValueError (policy)."""
+    from corpus import load_corpus
+    from index import ensure_index
+    from index.encoders import load_encoders
+
+    policy = load_policy(settings.policy_file)
+    corpus = load_corpus(settings.corpus_dir)
+    encoders = load_encoders(settings.model, settings.multilingual_model)
+    index = ensure_index(corpus, encoders, settings.index_dir, progress=progress)
+    # Imported here, not at module level: the encoder has imported torch by now, and importing this module
+    # (the server does, before it listens) must not cost torch's 2 s.
+    import torch
+
+    # One question at a time is encoded in one thread: with two threads, encoding collapses from
+    # ~20 ms to ~500 ms as soon as anything else runs (a second request, a build); one costs nothing.
+    torch.set_num_threads(1)
+    return Pipeline(corpus, index, encoders, policy)

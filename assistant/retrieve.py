@@ -1,0 +1,156 @@
+"""Retrieve: the passages a question may be answered from, and their sentences as scored candidates.
+
+Hybrid search (index.HybridRetriever: dense and BM25 over passages, sentences and curated questions,
+fused by reciprocal rank) over the normalised question, with the passages about a document the
+question does not concern filtered out (that is what keeps an answer about one document from quoting
+a passage about another). Every sentence of the top passages becomes a candidate with a few named
+features; `sentence_score` weighs them with the policy's weights (calibrated, config/policy.yaml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.knowledge import Knowledge, Sentence
+from assistant.question import Question
+from config import Policy
+from index import HybridRetriever, PassageHit
+from index.store import MULTILINGUAL, PRIMARY
+
+# Attributes whose mention ties a question to a document even when it names none ("could they take 100 kg?").
+IMPLYING_ATTRIBUTES = ("purpose", "number", "publication")
+FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped", "rank")
+
+
+@dataclass
+class Candidate:
+    sentence: Sentence
+    rank: int  # of its passage among the hits
+    features: dict[str, float]
+    score: float = 0.0
+
+
+@dataclass
+class Evidence:
+    hits: list[PassageHit]
+    query: dict[str, np.ndarray]  # the question's vector in each space searched
+    lead: str  # the space whose similarities lead
+    candidates: list[Candidate] = field(default_factory=list)  # best first
+    allowed: list[str] | None = None  # the documents whose passages may be quoted (None: any)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def sentence_score(features: dict[str, float], weights: dict[str, float]) -> float:
+    return sum(weights.get(name, 0.0) * value for name, value in features.items())
+
+
+def holds(sentence: Sentence, asks: str, question: Question, person_words: frozenset[str]) -> bool:
+    """Whether the sentence holds the kind of answer asked for beyond what the question says: "How many
+    votes did Resolution 346 get?" is not answered by a sentence whose only number is 346."""
+    given = set(question.words)
+    if asks == "date":
+        return any(not set(d.split()) <= given for d in sentence.dates)
+    if asks == "number":
+        return any(c not in given for c in sentence.counts)
+    if asks == "person":
+        return bool(set(sentence.names) - given)
+    return True
+
+
+class Retriever:
+    def __init__(self, knowledge: Knowledge, retriever: HybridRetriever, policy: Policy) -> None:
+        self.knowledge = knowledge
+        self.retriever = retriever
+        self.policy = policy
+
+    def spaces_for(self, language: str) -> tuple[str, ...]:
+        wanted = self.policy.spaces.get(language) or self.policy.spaces["other"]
+        available = tuple(s for s in wanted if s in self.retriever.spaces)
+        return available or (PRIMARY,)
+
+    def encode(self, question: Question) -> dict[str, np.ndarray]:
+        return {space: self.retriever.encode(question.text, space) for space in self.spaces_for(question.language)}
+
+    def plan(self, question: Question) -> tuple[list[str], list[str]]:
+        """(documents whose passages may be quoted, other subjects whose passages may be quoted even when they
+        are about a document). The documents are those the question names, or, naming none, those whose
+        attributes it mentions ("100 kg" is the Instructions'); a passage about a document is also allowed when
+        it is about a person or event the question names (the Serov biography, for "Serov")."""
+        documents = list(question.documents)
+        if not documents:
+            documents = sorted({m.subject for m in question.mentions.attributes if m.attribute in IMPLYING_ATTRIBUTES})
+        others = sorted(question.mentions.subjects - set(self.knowledge.documents))
+        return documents, others
+
+    def search(self, question: Question, k: int | None = None, query: dict[str, np.ndarray] | None = None) -> Evidence:
+        query = query or self.encode(question)
+        spaces = tuple(query)
+        k = k or self.policy.passages_considered
+        only_documents, also = self.plan(question)
+        retrieval = self.retriever.search(question.text, k=k, spaces=spaces, query_vectors=query,
+                                          only_documents=only_documents, also_subjects=also,
+                                          terms=list(question.lexical))
+        evidence = Evidence(retrieval.hits, query, spaces[0], allowed=only_documents)
+        hits = list(retrieval.hits)
+        if len(question.documents) > 1:
+            hits += self._missing_documents(question, query, question.documents, hits)
+            evidence.hits = hits
+        evidence.candidates = self.candidates(question, evidence)
+        return evidence
+
+    def _missing_documents(self, question: Question, query, documents: list[str], hits: list[PassageHit]):
+        """For a question naming several documents, the best passage about each named document that no hit
+        is about (searched again with the same vectors, so nothing is re-encoded)."""
+        covered = set().union(*(h.passage.documents for h in hits)) if hits else set()
+        extra = []
+        for document in documents:
+            if document in covered:
+                continue
+            found = self.retriever.search(question.text, k=3, spaces=tuple(query), query_vectors=query,
+                                          only_documents=[document], terms=list(question.lexical)).hits
+            about = [h for h in found if document in h.passage.documents]
+            if about:
+                extra.append(about[0])
+                covered |= about[0].passage.documents
+        return extra
+
+    def candidates(self, question: Question, evidence: Evidence, asks: str | None = None,
+                   query: dict[str, np.ndarray] | None = None) -> list[Candidate]:
+        """Every sentence of the hit passages with its features, scored and sorted best first. `asks` and
+        `query` score for one part of a question (select.py) instead of the whole."""
+        knowledge = self.knowledge
+        query = query or evidence.query
+        lead = evidence.lead
+        second = next((s for s in query if s != lead), lead)
+        asks = asks or question.asks
+        lead_vectors, second_vectors = knowledge.vectors(lead), knowledge.vectors(second)
+        weights = self.policy.sentence_weights
+        terms = question.terms
+        found = []
+        for rank, hit in enumerate(evidence.hits):
+            p = hit.index
+            rows = knowledge.question_rows[p]
+            question_sim = float(np.max(lead_vectors[rows] @ query[lead])) if len(rows) else 0.0
+            passage_sim = float(lead_vectors[knowledge.passage_row[p]] @ query[lead])
+            for position in knowledge.passage_sentences[p]:
+                sentence = knowledge.sentences[position]
+                typed = asks != "other" and holds(sentence, asks, question, knowledge.person_words)
+                features = {
+                    "sentence": float(lead_vectors[sentence.row] @ query[lead]),
+                    "second": float(second_vectors[sentence.row] @ query[second]),
+                    "question": question_sim,
+                    "passage": passage_sim,
+                    "overlap": len(terms & sentence.terms) / len(terms) if terms else 0.0,
+                    "typed": float(typed),
+                    "untyped": float(asks != "other" and not typed),
+                    "rank": 1.0 / (1 + rank),
+                }
+                found.append(Candidate(sentence, rank, features, sentence_score(features, weights)))
+        found.sort(key=lambda c: -c.score)
+        return found

@@ -1,0 +1,79 @@
+"""Finding written forms (names, cue words) in folded text: one matcher for entities, cues and checks.
+
+A form is matched word by word on folded tokens (corpus.text.tokens). A word of a form ending in "*"
+matches any word that begins with it ("molotov*" is molotovas, molotovo, molotovs); other words of
+five letters or more tolerate one typo ("molotow" is molotov). Longer matches win over shorter ones
+that they overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+
+from corpus.text import tokens
+
+TYPO_MIN_LENGTH = 5
+MIN_PREFIX = 4  # a shorter word written with "*" matches only itself: "rig*" would match "right"
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int  # token span
+    end: int
+    payload: object
+    form: str
+
+
+def form_words(form: str) -> tuple[tuple[str, bool], ...]:
+    """The form's folded words, each with whether it is a prefix (written with a trailing "*")."""
+    words = []
+    for raw in form.split():
+        prefix = raw.endswith("*")
+        words += [(word, prefix and i == len(tokens(raw)) - 1) for i, word in enumerate(tokens(raw.rstrip("*")))]
+    return tuple(words)
+
+
+@lru_cache(maxsize=1 << 16)
+def _close(word: str, wanted: str) -> bool:
+    return len(wanted) >= TYPO_MIN_LENGTH and word[:1] == wanted[:1] and OSA.distance(word, wanted, score_cutoff=1) <= 1
+
+
+def _word_matches(word: str, wanted: str, prefix: bool) -> bool:
+    if prefix and len(wanted) >= MIN_PREFIX:
+        return word.startswith(wanted) or (len(word) >= len(wanted) and _close(word[:len(wanted)], wanted))
+    return word == wanted or _close(word, wanted)
+
+
+class FormMatcher:
+    """find(words) -> non-overlapping matches of any form, longest first."""
+
+    def __init__(self, entries) -> None:
+        self._by_length: list[tuple[tuple[tuple[str, bool], ...], object, str]] = []
+        for form, payload in entries:
+            words = form_words(form)
+            if words:
+                self._by_length.append((words, payload, form))
+        self._by_length.sort(key=lambda e: -len(e[0]))
+        # A match begins with the first letter of its form's first word (a prefix and a typo keep it), so
+        # each position only tries the forms that begin with its word's first letter.
+        self._by_letter: dict[str, list[int]] = {}
+        for position, (words, _, _) in enumerate(self._by_length):
+            self._by_letter.setdefault(words[0][0][:1], []).append(position)
+
+    def find(self, words: list[str] | tuple[str, ...], overlapping: bool = False) -> list[Match]:
+        candidates = sorted({(p, start) for start, word in enumerate(words) for p in self._by_letter.get(word[:1], ())})
+        found: list[Match] = []
+        taken = [False] * len(words)
+        for position, start in candidates:  # longest forms first (the list is sorted by length)
+            pattern, payload, form = self._by_length[position]
+            n = len(pattern)
+            if start + n > len(words) or (not overlapping and any(taken[start:start + n])):
+                continue
+            if all(_word_matches(words[start + i], w, p) for i, (w, p) in enumerate(pattern)):
+                found.append(Match(start, start + n, payload, form))
+                if not overlapping:
+                    taken[start:start + n] = [True] * n
+        return sorted(found, key=lambda m: (m.start, -m.end))
