@@ -168,6 +168,9 @@ def line_of(text: str, needle: str) -> int:
 def test_the_subject_ids_are_those_of_subjects_yaml():
     data = yaml.safe_load(SHIPPED_SUBJECTS)
     assert subject_ids() == tuple(data)
+    # issue 16: the topics of the June 1941 deportation are subjects of their own
+    assert {"packing_and_property", "trains_and_destinations", "deportation_figures", "fates_of_deportees",
+            "july_1941_deportation", "authenticity", "deportation_planning", "remembrance"} <= set(subject_ids())
 
 
 def test_a_subject_added_to_subjects_yaml_can_be_used_in_about(tmp_path):
