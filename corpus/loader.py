@@ -2,7 +2,9 @@
 
 `load_corpus` returns a `Corpus` or raises `CorpusError` listing every problem
 found (not just the first), so that a curator can fix a whole file in one go.
-Nothing is ever rewritten: the loader only reads.
+Some problems are only warnings (a source read through a mirror or over plain
+http with no `canonical_url`): they are reported but do not stop the corpus
+from loading. Nothing is ever rewritten: the loader only reads.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from corpus.facts import check_states, load_facts
-from corpus.model import SUBJECT_IDS, Attribute, Citation, Corpus, Passage, Source, Subject
+from corpus.model import DOCUMENTS, SUBJECT_KINDS, Attribute, Citation, Corpus, Passage, Source, Subject
 from corpus.text import split_sentences
 
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent
@@ -28,8 +31,21 @@ PASSAGE_FIELDS = {"id", "about", "sources", "questions", "questions_by_language"
 # Curated questions in the other kiosk languages: matched against visitors' questions in that language.
 QUESTION_LANGUAGES = ("lt", "lv", "et", "ru", "de")
 REQUIRED_PASSAGE_FIELDS = ("id", "about", "sources")
-SOURCE_FIELDS = {"id", "title", "author", "year", "url", "kind", "reliability"}
+SOURCE_FIELDS = {"id", "title", "author", "year", "url", "kind", "reliability", "canonical_url"}
+SUBJECT_FIELDS = {"kind", "name", "description", "aliases", "attributes", "compatible", "confused_with"}
+# Every subject names itself in the six kiosk languages.
+ALIAS_LANGUAGES = ("en", *QUESTION_LANGUAGES)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SUBJECT_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+# Hosts that copy other sites' pages (Wikipedia mirrors, book scrapers, document dumps): a citation
+# should point to the original, given as `canonical_url`. Matched against the end of the host name.
+MIRROR_HOSTS = re.compile(
+    r"(?:^|\.)(?:zxc\.wiki|wikizero\.com|wikiplanet\.click|wikisum\.wiki|piglix\.com|wikiclassic\.com|"
+    r"wikimili\.com|fampeople\.com|russianwiki\.com|perceptio[a-z]*\.com|the-uncensored-wiki\.com|"
+    r"clever-geek\.imtqy\.com|en-academic\.com|academic\.ru|bibliboba\.online|rulit\.me|readania\.com|"
+    r"ebooksread\.com|litbaza\.com|bibliotekaonline\.com|litfond\.net|readboom\.net|chitka\.online|"
+    r"9lib\.org|docslib\.org)$"
+)
 # A quoted sentence must name its subject: these openings need the previous sentence.
 # (An opening quote mark starts a title, such as "These Names Accuse", not a pronoun.)
 _BARE_OPENING = re.compile(
@@ -43,13 +59,19 @@ class Problem:
     file: Path
     line: int
     message: str
+    warning: bool = False  # a warning is reported but does not stop the corpus from loading
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {'WARNING: ' if self.warning else ''}{self.message}"
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    """The problems that are not warnings."""
+    return [p for p in problems if not p.warning]
 
 
 class CorpusError(Exception):
-    """The corpus has problems; `problems` lists each with its file and line."""
+    """The corpus has errors; `problems` lists each with its file and line (warnings too)."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
@@ -150,11 +172,40 @@ def _load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
         if year is not None and not isinstance(year, int):
             problems.append(Problem(path, line, f"source {sid}: year must be a whole number or null"))
             year = None
+        url, canonical = str(item["url"]), item.get("canonical_url")
+        if canonical is not None and not (isinstance(canonical, str) and _is_web_address(canonical)):
+            problems.append(Problem(path, line, f"source {sid}: canonical_url must be an http(s) address"))
+            canonical = None
+        problems.extend(Problem(path, line, f"source {sid}: {message}", warning=True)
+                        for message in _url_warnings(url, canonical))
         sources[sid] = Source(
             id=sid, title=str(item["title"]), author=str(item["author"]), year=year,
-            url=str(item["url"]), kind=str(item["kind"]), reliability=item.get("reliability"),
+            url=url, kind=str(item["kind"]), reliability=item.get("reliability"), canonical_url=canonical,
         )
     return sources
+
+
+def _is_web_address(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def mirror_host(url: str) -> str | None:
+    """The host of `url` when it is a known mirror or scraper of other sites' pages, else None."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return host if MIRROR_HOSTS.search(host) else None
+
+
+def _url_warnings(url: str, canonical: str | None) -> list[str]:
+    """Why a visitor should be sent elsewhere than `url` (a mirror, plain http) when no original is given;
+    and whether the original given is itself a mirror or plain http."""
+    if canonical is None:
+        reasons = [f"on the mirror {host}" for host in [mirror_host(url)] if host]
+        reasons += ["plain http"] if urlsplit(url).scheme == "http" else []
+        return [f"the url is {' and '.join(reasons)}; give the original as canonical_url"] if reasons else []
+    warnings = [f"canonical_url is itself on the mirror {host}" for host in [mirror_host(canonical)] if host]
+    warnings += ["canonical_url is plain http"] if urlsplit(canonical).scheme == "http" else []
+    return warnings
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -164,38 +215,89 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
+def _aliases(value: Any) -> tuple[tuple[str, ...], list[str]]:
+    """The aliases (one list per language, flattened) and the languages that have none."""
+    if not isinstance(value, dict):
+        return _strings(value), list(ALIAS_LANGUAGES)
+    missing = [language for language in ALIAS_LANGUAGES if not _strings(value.get(language))]
+    return _strings(value), missing
+
+
 def _load_subjects(path: Path, problems: list[Problem]) -> dict[str, Subject]:
+    """The subjects of subjects.yaml: any ids; the three DOCUMENTS must be there, as documents."""
     data, node = _read_yaml(path, dict, "a mapping of subject id to subject", problems)
     if data is None:
         return {}
     lines = _key_lines(node, 1)
+    for key, first, again in _duplicate_keys(node):
+        problems.append(Problem(path, again, f"subject {key} is defined again (first at line {first})"))
     subjects: dict[str, Subject] = {}
     for sid, item in data.items():
+        sid = str(sid)
         line = lines.get(sid, 1)
-        if sid not in SUBJECT_IDS:
-            problems.append(Problem(path, line, f"unknown subject id {sid!r}; the ids are {', '.join(SUBJECT_IDS)}"))
+        if not _SUBJECT_ID.match(sid):
+            problems.append(Problem(path, line, f"subject id {sid!r} must be lower case words joined by '_' (a-z, 0-9)"))
             continue
-        if not isinstance(item, dict) or not item.get("name") or not item.get("aliases"):
-            problems.append(Problem(path, line, f"subject {sid} needs at least a name and aliases"))
+        if not isinstance(item, dict):
+            problems.append(Problem(path, line, f"subject {sid} must be a mapping (kind, name, description, aliases)"))
             continue
+        missing = [f for f in ("kind", "name", "description", "aliases") if not item.get(f)]
+        unknown = sorted(str(f) for f in set(item) - SUBJECT_FIELDS)
+        if missing:
+            problems.append(Problem(path, line, f"subject {sid} is missing {', '.join(missing)}"))
+        if unknown:
+            problems.append(Problem(path, line, f"subject {sid}: unknown field(s): {', '.join(unknown)}"))
+        kind = str(item.get("kind", ""))
+        if kind and kind not in SUBJECT_KINDS:
+            problems.append(Problem(path, line, f"subject {sid}: kind must be one of {', '.join(SUBJECT_KINDS)}"))
+        elif kind == "document" and sid not in DOCUMENTS:
+            problems.append(Problem(path, line, f"subject {sid}: only {', '.join(DOCUMENTS)} are documents"))
+        elif sid in DOCUMENTS and kind and kind != "document":
+            problems.append(Problem(path, line, f"subject {sid} is one of the three documents: its kind must be document"))
+        aliases, languages_missing = _aliases(item.get("aliases"))
+        if item.get("aliases") and languages_missing:
+            problems.append(Problem(path, line, f"subject {sid}: aliases need a list in each of {', '.join(ALIAS_LANGUAGES)}"
+                                                f" (missing: {', '.join(languages_missing)})"))
         attributes = {}
         for name, attr in (item.get("attributes") or {}).items():
             if not isinstance(attr, dict) or "value" not in attr:
                 problems.append(Problem(path, line, f"subject {sid}: attribute {name} needs a value"))
                 continue
             attributes[name] = Attribute(value=str(attr["value"]), mentions=_strings(attr.get("mentions") or []))
-        kind = str(item.get("kind", "background"))
         if kind == "document" and not attributes:
             problems.append(Problem(path, line, f"document {sid} needs attributes (signer, date, ...)"))
         subjects[sid] = Subject(
-            id=sid, kind=kind, name=str(item["name"]), description=str(item.get("description", "")).strip(),
-            aliases=_strings(item["aliases"]), attributes=attributes, compatible=_strings(item.get("compatible") or []),
+            id=sid, kind=kind, name=str(item.get("name", "")), description=str(item.get("description", "")).strip(),
+            aliases=aliases, attributes=attributes, compatible=_strings(item.get("compatible") or []),
             confused_with=tuple(str(c.get("subject")) for c in item.get("confused_with") or [] if isinstance(c, dict)),
         )
-    for sid in SUBJECT_IDS:
+    for sid in DOCUMENTS:
         if sid not in data:
-            problems.append(Problem(path, 1, f"subject {sid} is missing"))
+            problems.append(Problem(path, 1, f"document {sid} is missing"))
+    for sid, subject in subjects.items():
+        for other in subject.confused_with:
+            if other not in subjects:
+                problems.append(Problem(path, lines.get(sid, 1), f"subject {sid}: confused_with names unknown subject {other!r}"))
     return subjects
+
+
+def _duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int, int]]:
+    """(key, 1-based line of the first, of the repeat) for each key a mapping gives again: YAML keeps the last."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    first: dict[str, int] = {}
+    repeats = []
+    for key, _ in node.value:
+        line = key.start_mark.line + 1
+        if key.value in first:
+            repeats.append((key.value, first[key.value], line))
+        first.setdefault(key.value, line)
+    return repeats
+
+
+def subject_ids(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> tuple[str, ...]:
+    """The subject ids of a corpus's subjects.yaml (whatever else is wrong with it: `check_corpus` says that)."""
+    return tuple(_load_subjects(Path(corpus_dir) / "subjects.yaml", []))
 
 
 def _blocks(lines: list[str]) -> tuple[list[tuple[int, int, int, int]], int | None]:
@@ -331,7 +433,7 @@ def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 
 def check_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> tuple[Corpus | None, list[Problem]]:
-    """Validate the corpus; returns (corpus or None, problems)."""
+    """Validate the corpus; returns (corpus, problems), the corpus None when any problem is an error."""
     corpus_dir = Path(corpus_dir)
     problems: list[Problem] = []
     sources = _load_sources(corpus_dir / "sources.yaml", problems)
@@ -342,7 +444,7 @@ def check_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> tuple[Corpus | None, 
     if not files:
         problems.append(Problem(corpus_dir / "passages", 1, "no passage files (*.md) found"))
     for path in files:
-        for passage in _load_passage_file(path, set(SUBJECT_IDS), set(sources), problems):
+        for passage in _load_passage_file(path, set(subjects), set(sources), problems):
             if passage.id in seen:
                 first = seen[passage.id]
                 problems.append(Problem(path, passage.line, f"duplicate passage id {passage.id!r} (first at {first.file}:{first.line})"))
@@ -350,15 +452,15 @@ def check_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> tuple[Corpus | None, 
             seen[passage.id] = passage
             passages.append(passage)
     facts = load_facts(corpus_dir, set(subjects), set(seen), problems)
-    fact_sentences = check_states(facts, subjects, seen, problems, corpus_dir / "facts.yaml") if not problems else {}
-    if problems:
+    fact_sentences = check_states(facts, subjects, seen, problems, corpus_dir / "facts.yaml") if not errors(problems) else {}
+    if errors(problems):
         return None, problems
     return Corpus(sources=sources, subjects=subjects, passages=tuple(passages), content_hash=content_hash(corpus_dir),
-                  facts=facts, fact_sentences=fact_sentences), []
+                  facts=facts, fact_sentences=fact_sentences), problems
 
 
 def load_corpus(corpus_dir: Path = DEFAULT_CORPUS_DIR) -> Corpus:
     corpus, problems = check_corpus(corpus_dir)
     if corpus is None:
-        raise CorpusError(problems)
+        raise CorpusError(errors(problems))
     return corpus

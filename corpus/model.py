@@ -6,14 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The three documents the assistant keeps apart. Every other subject id comes from corpus/subjects.yaml.
 DOCUMENTS = ("serov_instructions", "order_001223", "order_0054")
-SUBJECT_IDS = DOCUMENTS + (
-    "june_1941_deportation",
-    "kersten_committee",
-    "ivan_serov",
-    "lavrentiy_beria",
-    "context",
-)
+SUBJECT_KINDS = ("document", "event", "organisation", "person", "topic", "background")
 
 
 @dataclass(frozen=True)
@@ -25,6 +20,12 @@ class Source:
     url: str
     kind: str  # primary | secondary | reference
     reliability: str | None = None
+    canonical_url: str | None = None  # the original where `url` is a mirror, a scraper copy or plain http
+
+    @property
+    def best_url(self) -> str:
+        """The address to show a visitor: the original when one is known."""
+        return self.canonical_url or self.url
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Attribute:
 @dataclass(frozen=True)
 class Subject:
     id: str
-    kind: str  # document | event | organisation | person | background
+    kind: str  # one of SUBJECT_KINDS
     name: str
     description: str
     aliases: tuple[str, ...]

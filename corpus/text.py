@@ -29,8 +29,8 @@ def _ends_with_abbreviation(chunk: str) -> bool:
     last = last.lstrip("\"“‘([")
     if last.lower() in ABBREVIATIONS:
         return True
-    # A person's initial: a single capital letter and a full stop ("A. Dyukov").
-    return bool(re.fullmatch(r"[A-ZÀ-ÞА-Я]\.", last))
+    # A person's initial: a single capital letter and a full stop ("A. Dyukov", "Ē. Jēkabsons", "Č. Iškauskas").
+    return len(last) == 2 and last[1] == "." and last[0].isalpha() and last[0].isupper()
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -6,14 +6,15 @@ validated strictly and never rewritten.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo
 
-from corpus.model import SUBJECT_IDS
+from corpus.loader import DEFAULT_CORPUS_DIR, subject_ids
 
 HERE = Path(__file__).resolve().parent
 GOLD_FILES = (HERE / "questions.yaml", HERE / "questions-multilingual.yaml")
@@ -24,7 +25,17 @@ DEFAULT_QUESTION_FILES = GOLD_FILES + INDEPENDENT_FILES
 SPLITS = ("tune", "test")
 Kind = Literal["factual", "comparison", "false_premise", "out_of_scope", "paraphrase", "multilingual"]
 Status = Literal["answered", "corrected", "abstained"]
-SubjectId = Literal[SUBJECT_IDS]  # type: ignore[valid-type]
+
+
+def _known_subject(value: str, info: ValidationInfo) -> str:
+    """A subject id of corpus/subjects.yaml (the ids come with the validation context)."""
+    known = (info.context or {}).get("subjects")
+    if known is not None and value not in known:
+        raise ValueError(f"unknown subject id {value!r} (the ids are those of corpus/subjects.yaml)")
+    return value
+
+
+SubjectId = Annotated[str, AfterValidator(_known_subject)]
 Item = Union[str, int, float, list[Union[str, int, float]]]
 
 
@@ -69,8 +80,13 @@ def split_of(path: Path) -> str:
     return "test" if "test" in Path(path).parent.parts[-1:] else "tune"
 
 
-def load_questions(paths: list[Path] | tuple[Path, ...] = DEFAULT_QUESTION_FILES) -> list[GoldQuestion]:
-    """All questions of the given files; raises QuestionFileError listing every problem as file:line."""
+def load_questions(paths: list[Path] | tuple[Path, ...] = DEFAULT_QUESTION_FILES,
+                   subjects: Collection[str] | None = None) -> list[GoldQuestion]:
+    """All questions of the given files; raises QuestionFileError listing every problem as file:line.
+
+    `documents` must name subject ids of `subjects` (default: those of the shipped corpus/subjects.yaml).
+    """
+    context = {"subjects": tuple(subjects) if subjects is not None else subject_ids(DEFAULT_CORPUS_DIR)}
     questions: list[GoldQuestion] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
@@ -96,7 +112,7 @@ def load_questions(paths: list[Path] | tuple[Path, ...] = DEFAULT_QUESTION_FILES
         for item_node, item in zip(node.value, data):
             line = item_node.start_mark.line + 1
             try:
-                question = GoldQuestion.model_validate(item)
+                question = GoldQuestion.model_validate(item, context=context)
             except ValidationError as exc:
                 problems.append(f"{path}:{line}: {_describe(exc)}")
                 continue

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
+from corpus.loader import subject_ids
 from evaluation import metrics
 from evaluation.questions import DEFAULT_QUESTION_FILES, GoldQuestion, QuestionFileError, load_questions
 
@@ -265,7 +266,9 @@ def run_cli(load_assistant, settings, question_files, report_dir: Path, fail_und
         console.print(f"error: {exc}")
         return 2
     try:
-        questions = load_questions(question_files or DEFAULT_QUESTION_FILES)
+        # `documents` are checked against the subjects of the corpus this evaluation answers from.
+        subjects = subject_ids(settings.corpus_dir) if settings is not None else None
+        questions = load_questions(question_files or DEFAULT_QUESTION_FILES, subjects=subjects)
     except QuestionFileError as exc:
         # Plain prints: a console would wrap long file:line lines in CI logs.
         for problem in exc.problems:

@@ -47,19 +47,21 @@ def _load_corpus(settings: Settings):
 @corpus_app.command("check")
 def corpus_check(corpus: CorpusOption = None) -> None:
     """Validate the corpus; every problem is printed as file:line: message."""
-    from corpus import check_corpus
+    from corpus import check_corpus, errors
 
     settings = _settings(corpus)
     checked, problems = check_corpus(settings.corpus_dir)
     for problem in problems:
         typer.echo(str(problem), err=True)
-    if problems:
-        _fail(f"{len(problems)} problem(s) in {settings.corpus_dir}")
+    if errors(problems):
+        _fail(f"{len(errors(problems))} problem(s) in {settings.corpus_dir}")
     counts: dict[str, int] = {}
     for passage in checked.passages:
         for subject in passage.about:
             counts[subject] = counts.get(subject, 0) + 1
-    typer.echo(f"ok: {len(checked.passages)} passages, {len(checked.sources)} sources")
+    canonical = sum(s.canonical_url is not None for s in checked.sources.values())
+    typer.echo(f"ok: {len(checked.passages)} passages, {len(checked.sources)} sources ({canonical} with canonical_url)"
+               + (f", {len(problems)} warning(s)" if problems else ""))
     for subject in checked.subjects:
         typer.echo(f"  {subject:24} {counts.get(subject, 0):4} passages")
 

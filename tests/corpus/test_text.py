@@ -25,3 +25,9 @@ def test_a_sentence_starting_with_a_number_is_split():
 def test_fold_and_tokens():
     assert fold("Šiauliai ĖJO") == "siauliai ejo"
     assert tokens("Order No. 001223, about 10,000 people") == ["order", "no", "001223", "about", "10,000", "people"]
+
+
+def test_initials_with_diacritics_do_not_end_a_sentence():
+    text = "Ē. Jēkabsons counts 550 officers. Č. Iškauskas gives 15,424 for Latvia. Ž. Žemaitis is a name."
+    assert split_sentences(text) == [
+        "Ē. Jēkabsons counts 550 officers.", "Č. Iškauskas gives 15,424 for Latvia.", "Ž. Žemaitis is a name."]

@@ -181,3 +181,14 @@ def test_cli_evaluate_prints_each_problem_whole_on_one_line(tmp_path, capsys, mo
 
     assert run_cli(never_load, None, [bad], tmp_path / "report", None) == 2
     assert expected[0] in capsys.readouterr().err.splitlines()
+
+
+def test_documents_are_checked_against_the_subjects_of_subjects_yaml(tmp_path):
+    from corpus import subject_ids
+
+    text = GOOD.format(id="q1").replace("ivan_serov]", "museum_visits]")
+    path = write(tmp_path / "questions.yaml", text)
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:1: expect.documents.1: ") and "'museum_visits'" in problem
+    (question,) = load_questions([path], subjects=(*subject_ids(), "museum_visits"))
+    assert question.expect.documents == ["serov_instructions", "museum_visits"]
