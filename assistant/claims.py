@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from assistant.language import Languages
 from assistant.question import Question, Value
 from corpus import Corpus
-from corpus.facts import ENTITY_KINDS, Fact, entity_forms
-from corpus.forms import FormMatcher, Match
+from corpus.facts import ENTITY_KINDS, Fact
 
 NUMBER_TOLERANCE = 0.10  # a figure within 10% of the sources' range is theirs, rounded ("about 20,000")
 NEGATION_WINDOW = 2  # words before a value in which a negation takes it back ("not Beria")
@@ -41,9 +40,15 @@ class Stated:
 
 
 @dataclass(frozen=True)
-class Contradiction:
+class Binding:
+    """A value the question states, attached to the fact it speaks of; `holds` when the sources agree."""
+
     fact: Fact
     stated: Stated
+    holds: bool
+
+
+Contradiction = Binding  # a binding that does not hold
 
 
 class ClaimChecker:
@@ -52,50 +57,37 @@ class ClaimChecker:
         self.base = base
         self.entities = base.entities if base else {}
         self.facts = base.facts if base else ()
-        self.entity_matcher = FormMatcher(entity_forms(base, corpus.subjects) if base else [])
-        self.cues = {code: FormMatcher([(cue, rid) for rid, relation in (base.relations if base else {}).items()
-                                        for lang in {code, "en"} for cue in relation.cues.get(lang, ())])
-                     for code in languages.codes}
         self.languages = languages
         self.documents = {sid for sid, s in corpus.subjects.items() if s.is_document}
 
-    def entities_in(self, question: Question) -> list[Match]:
-        """Entity mentions, leaving out those inside a document's name (the "Serov" of "Serov Instructions")."""
-        names = [(m.start, m.end, m.subject) for m in question.mentions.aliases if m.subject in self.documents]
-        found = []
-        for match in self.entity_matcher.find(question.words):
-            entity = self.entities[match.payload]
-            if any(s < match.end and match.start < e and subject != entity.subject for s, e, subject in names):
-                continue
-            found.append(match)
-        return found
-
-    def stated(self, question: Question, entities: list[Match]) -> list[Stated]:
-        values = [Stated(self.entities[m.payload].kind, m.start, m.end, " ".join(question.written[m.start:m.end]),
-                         entity=m.payload) for m in entities]
+    def stated(self, question: Question) -> list[Stated]:
+        values = [Stated(m.kind, m.start, m.end, " ".join(question.written[m.start:m.end]), entity=m.entity)
+                  for m in question.entities]
         values += [Stated(v.kind, v.position, v.position + max(1, len(v.text.split())), v.text, value=v)
                    for v in question.values if v.kind in ("year", "date", "count", "measure")]
         return values
 
-    def check(self, question: Question) -> list[Contradiction]:
+    def check(self, question: Question) -> list[Binding]:
+        """The contradicted bindings."""
+        return [b for b in self.bindings(question) if not b.holds]
+
+    def bindings(self, question: Question) -> list[Binding]:
         if not self.facts:
             return []
         language = self.languages[question.language]
-        entities = self.entities_in(question)
         anchors: dict[str, list[tuple[int, int]]] = {}
         for alias in question.mentions.aliases:
             anchors.setdefault(alias.subject, []).append((alias.start, alias.end))
-        for match in entities:
-            entity = self.entities[match.payload]
-            anchors.setdefault(entity.id, []).append((match.start, match.end))
-            if entity.subject:
-                anchors.setdefault(entity.subject, []).append((match.start, match.end))
+        for mention in question.entities:
+            anchors.setdefault(mention.entity, []).append((mention.start, mention.end))
+            if mention.subject:
+                anchors.setdefault(mention.subject, []).append((mention.start, mention.end))
         cues: dict[str, list[int]] = {}
-        for match in self.cues[question.language].find(question.words):
-            cues.setdefault(match.payload, []).append(match.start)
-        stated = self.stated(question, entities)
+        for relation, position in question.relations:
+            cues.setdefault(relation, []).append(position)
+        stated = self.stated(question)
         years = [s.value.number for s in stated if s.kind == "year"]
-        places = {m.payload for m in entities if self.entities[m.payload].kind == "place"}
+        places = {m.entity for m in question.entities if m.kind == "place"}
         applicable = [f for f in self.facts if f.relation in cues and self._applies(f, anchors, years, places)]
         found = []
         for value in stated:
@@ -109,8 +101,7 @@ class ClaimChecker:
                                                   self._anchor_distance(f, min(cues[f.relation], key=lambda c: abs(
                                                       c - value.start)), anchors),
                                                   self._anchor_distance(f, value.start, anchors)))
-            if not self._consistent(fact, value):
-                found.append(Contradiction(fact, value))
+            found.append(Binding(fact, value, self._consistent(fact, value)))
         return found
 
     def _applies(self, fact: Fact, anchors, years: list[float], places: set[str]) -> bool:

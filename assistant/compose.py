@@ -70,7 +70,9 @@ class Composer:
 
     def source_ref(self, source_id: str, locator: str) -> SourceRef:
         source = self.knowledge.corpus.sources[source_id]
-        return SourceRef(id=source.id, title=source.title, url=source.url, locator=locator, kind=source.kind)
+        # Visitors are shown the original, not a mirror or scraper copy (corpus/README.md: canonical_url).
+        return SourceRef(id=source.id, title=source.title, url=source.best_url, locator=locator, kind=source.kind,
+                         author=source.author, year=source.year)
 
     def suggestions(self, passages, quoted: set[str], question: Question, lang: str) -> list[str]:
         """Curated questions of related passages, in the visitor's language where a curator wrote one."""

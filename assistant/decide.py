@@ -18,7 +18,8 @@ from assistant.retrieve import Evidence
 from assistant.vocabulary import Lexicon
 from config import Policy
 
-CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped")
+CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped", "named", "about",
+                      "relation")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ class Sentence:
     dates: tuple[str, ...]  # the dates and years it states, folded
     counts: tuple[str, ...]  # the numbers it states that are neither dates nor identifiers
     names: tuple[str, ...]  # folded words of the people it names
+    named: frozenset[str] = frozenset()  # the subjects and curated entities it names (assistant.entities)
+    relations: frozenset[str] = frozenset()  # the curated relations its words state ("signed": signer)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -56,8 +58,19 @@ def _holds(text: str, person_words: frozenset[str], common: frozenset[str]) -> t
     return dates, counts, tuple(sorted(names))
 
 
+def _named(text: str, entities, subjects) -> frozenset[str]:
+    if subjects is None:
+        return frozenset()
+    mentions = subjects.mentions(text)
+    aliases = {m.subject for m in mentions if m.kind == "alias"}
+    spans = [(m.start, m.end, m.subject) for m in mentions if m.kind == "alias" and m.subject in subjects.documents]
+    return frozenset(aliases) | (entities.named_in(text, spans) if entities is not None else frozenset())
+
+
 class Knowledge:
-    def __init__(self, corpus: Corpus, index: LoadedIndex) -> None:
+    def __init__(self, corpus: Corpus, index: LoadedIndex, entities=None, detector=None) -> None:
+        """`entities` (assistant.entities.EntityFinder) and `detector` (assistant.subjects.SubjectDetector) find
+        what each sentence names; without them sentences name nothing (tests on a tiny corpus)."""
         self.corpus = corpus
         self.index = index
         self.documents = frozenset(sid for sid, s in corpus.subjects.items() if s.is_document)
@@ -84,12 +97,21 @@ class Knowledge:
                 self.passage_sentences[unit.passage_index].append(len(self.sentences))
                 self.sentences.append(Sentence(
                     unit.passage_index, unit.sentence_index, text, row, frozenset(analyze(text)),
-                    frozenset(tokens(text)), *_holds(text, person_words, common)))
+                    frozenset(tokens(text)), *_holds(text, person_words, common),
+                    named=_named(text, entities, detector),
+                    relations=frozenset(r for r, _ in entities.relations(tokens(text), "en")) if entities else frozenset()))
             elif unit.kind == QUESTION:
                 question_rows[unit.passage_index].append(row)
             elif unit.kind == PASSAGE:
                 self.passage_row[unit.passage_index] = row
         self.question_rows = [np.asarray(rows, dtype=np.int64) for rows in question_rows]
+        position = {p.id: i for i, p in enumerate(corpus.passages)}
+        # fact id -> the sentences (positions in self.sentences) that state one of its values (corpus check).
+        self.fact_sentences = {
+            fact_id: [self.by_key[(position[pid], s)] for pid, s in keys if (position[pid], s) in self.by_key]
+            for fact_id, keys in corpus.fact_sentences.items()}
+        self.passage_named = [frozenset().union(*(self.sentences[i].named for i in positions))
+                              for positions in self.passage_sentences]
         self.sentence_rows = np.asarray([s.row for s in self.sentences], dtype=np.int64)
 
     def passage(self, sentence: Sentence) -> Passage:

@@ -74,6 +74,7 @@ class Language:
     choice: PhraseSet
     comparison: PhraseSet
     naming: PhraseSet
+    sequence: PhraseSet
     conjunctions: PhraseSet
     negations: PhraseSet
     months: dict[str, int]
@@ -99,7 +100,7 @@ class Language:
             asks={kind: PhraseSet(str(p) for p in data.get("asks", {}).get(kind) or []) for kind in ANSWER_KINDS},
             yes_no_openers=phrases("yes_no_openers"), yes_no_particles=phrases("yes_no_particles"),
             tags=phrases("tags"), hearsay=phrases("hearsay"), choice=phrases("choice"),
-            comparison=phrases("comparison"), naming=phrases("naming"), conjunctions=phrases("conjunctions"), negations=phrases("negations"),
+            comparison=phrases("comparison"), naming=phrases("naming"), sequence=phrases("sequence"), conjunctions=phrases("conjunctions"), negations=phrases("negations"),
             months={fold(str(k)): int(v) for k, v in (data.get("months") or {}).items()},
             year_cues=words("year_cues"), year_suffixes=words("year_suffixes"), order_words=words("order_words"),
             chat={fold(str(k)): str(v) for k, v in (data.get("chat") or {}).items()},

@@ -16,6 +16,8 @@ class SourceRef(BaseModel):
     url: str
     locator: str
     kind: str = Field("reference", description="primary | secondary | reference")
+    author: str = Field("", description="Author or publisher.")
+    year: int | None = Field(None, description="Year of publication or of the version consulted.")
 
 
 class Quote(BaseModel):

@@ -124,7 +124,10 @@ class Normalizer:
         if not word.startswith("0") and value in self.lexicon.identifiers and not 1800 <= value <= 2100:
             if len(word) >= IDENTIFIER_MIN_DIGITS or previous in language.order_words:
                 return self.lexicon.identifiers[value], "identifier"
-        if len(word) == 2 and (previous in language.year_cues or following in language.year_suffixes):
+        # "in 41", "41 m.", and a bare "41" ending the question ("kiek vaiku isveze is lietuvos 41"): a count is
+        # followed by what it counts.
+        if len(word) == 2 and (previous in language.year_cues or following in language.year_suffixes
+                               or (not following and previous not in language.order_words)):
             return f"19{word}", "year"
         return word, ""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from assistant.compose import Composer
 from assistant.decide import Decider, Decision
+from assistant.entities import EntityFinder
 from assistant.knowledge import Knowledge
 from assistant.language import LanguageDetector, Languages, registry
 from assistant.models import Answer
@@ -23,8 +24,6 @@ from assistant.subjects import SubjectDetector
 from assistant.vocabulary import Lexicon
 from config import Policy, Settings, load_policy
 from corpus import Corpus
-from corpus.facts import entity_forms
-from corpus.forms import FormMatcher
 from index import HybridRetriever, LoadedIndex
 
 
@@ -47,14 +46,14 @@ class Pipeline:
         self.corpus = corpus
         self.policy = policy
         self.retriever = HybridRetriever(corpus, index, encoders)
-        self.knowledge = Knowledge(corpus, index)
-        self.lexicon = Lexicon.from_corpus(corpus, languages.codes)
         subjects = SubjectDetector(corpus)
+        entities = EntityFinder(corpus, languages.codes)
+        self.knowledge = Knowledge(corpus, index, entities, subjects)
+        self.lexicon = Lexicon.from_corpus(corpus, languages.codes)
         english = self.lexicon.own.get("en", {})
-        names = FormMatcher(entity_forms(corpus.facts, corpus.subjects)) if corpus.facts else None
-        normalizer = Normalizer(self.lexicon, names)
+        normalizer = Normalizer(self.lexicon, entities.matcher)
         normalizer.warm_up(languages[code] for code in languages.codes)
-        self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects)
+        self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects, entities)
         self.search = Retriever(self.knowledge, self.retriever, policy)
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])
         self.premise = PremiseChecker(self.knowledge, subjects, languages, policy,

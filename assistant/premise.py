@@ -53,6 +53,7 @@ class Premise:
     conflicts: tuple[Conflict, ...] = ()  # document mix-ups
     contradictions: tuple[Contradiction, ...] = ()  # values against curated facts
     misconception: str = ""  # the id of the curated misconception the question rests on
+    confirmed: tuple[tuple[int, int], ...] = ()  # sentences stating the facts whose values the question gets right
     quotes: tuple[tuple[int, int], ...] = ()  # the correcting sentences, most important first
     claims: tuple[str, ...] = field(default=())  # the visitor's words the sources contradict
 
@@ -83,9 +84,7 @@ class PremiseChecker:
         self.stated = [_attributes_stated(detector.mentions(s.text), self.documents)
                        for s in knowledge.sentences]
         position = {p.id: i for i, p in enumerate(knowledge.corpus.passages)}
-        self.fact_sentences = {
-            fact_id: [knowledge.by_key[(position[pid], s)] for pid, s in keys if (position[pid], s) in knowledge.by_key]
-            for fact_id, keys in knowledge.corpus.fact_sentences.items()}
+        self.fact_sentences = knowledge.fact_sentences
         base = knowledge.corpus.facts
         self.misconceptions = list(base.misconceptions) if base else []
         self._claim_vectors: list[tuple[np.ndarray, np.ndarray]] = []
@@ -139,15 +138,20 @@ class PremiseChecker:
     def check(self, question: Question, evidence: Evidence) -> Premise:
         """The question's false premises and the sentences that correct them (the mix-ups' signers first)."""
         conflicts = self.conflicts(question)
-        contradictions = [] if question.comparison else self.claims.check(question)
+        bindings = [] if question.comparison else self.claims.bindings(question)
+        contradictions = [b for b in bindings if not b.holds]
         misconception = self.misconception(question, evidence) if not (conflicts or contradictions) else None
-        if not (conflicts or contradictions or misconception is not None):
-            return Premise()
         query = evidence.query[evidence.lead]
         vectors = self.knowledge.vectors(evidence.lead)
 
         def closeness(i: int) -> float:
             return float(vectors[self.knowledge.sentences[i].row] @ query)
+
+        if not (conflicts or contradictions or misconception is not None):
+            # A value the question gets right ("Did Beria sign Order 001223?") is confirmed by the sentence stating it.
+            confirmed = [max(self.fact_sentences[b.fact.id], key=closeness) for b in bindings
+                         if b.holds and self.fact_sentences.get(b.fact.id)]
+            return Premise(confirmed=tuple(dict.fromkeys(self.knowledge.sentences[i].key for i in confirmed)))
 
         chosen: list[tuple[int, int]] = []
         claims: list[str] = []
@@ -163,9 +167,9 @@ class PremiseChecker:
             chosen += [self.knowledge.sentences[i].key for i in refuting[:1]]
         chosen += self._conflict_quotes(conflicts, question, closeness, exclude=chosen)
         claims += [c.mention for c in sorted(conflicts, key=lambda c: c.attribute != IMPLYING_ATTRIBUTE)]
-        return Premise(tuple(conflicts), tuple(contradictions),
-                       self.misconceptions[misconception].id if misconception is not None else "",
-                       tuple(dict.fromkeys(chosen)), tuple(dict.fromkeys(claims)))
+        return Premise(conflicts=tuple(conflicts), contradictions=tuple(contradictions),
+                       misconception=self.misconceptions[misconception].id if misconception is not None else "",
+                       quotes=tuple(dict.fromkeys(chosen)), claims=tuple(dict.fromkeys(claims)))
 
     def misconception(self, question: Question, evidence: Evidence) -> int | None:
         """The curated misconception the question is closest to, if it is close enough and farther from the truth."""

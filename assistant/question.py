@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from assistant.entities import EntityFinder, EntityMention
 from assistant.language import Language, LanguageDetector, cue_text
 from assistant.normalize import Normalizer, Rewrite
 from assistant.subjects import Detection, SubjectDetector
@@ -86,11 +87,14 @@ class Question:
     content: tuple[str, ...]  # folded words that are not stop words or numbers
     values: tuple[Value, ...]
     mentions: Detection
+    entities: tuple[EntityMention, ...]  # curated people, places, agencies, bodies, events it names (corpus/facts.yaml)
+    relations: tuple[tuple[str, int], ...]  # (relation, token position) of the relation words it uses ("signed")
     asks: str  # the kind of answer wanted by the first part
     parts: tuple[Part, ...]
     yes_no: bool  # a yes/no question or a request for confirmation ("…, right?")
     choice: bool  # offers alternatives ("Serov or Beria?")
     comparison: bool  # asks for a comparison or about the confusion itself
+    sequence: bool  # asks which came first
     joins: bool  # names things together ("X and Y", "X, Y") or asks about names ("why is X called Y")
     negated: bool
     extras: dict = field(default_factory=dict, compare=False)  # per-stage caches, never read by another stage
@@ -98,6 +102,12 @@ class Question:
     @property
     def documents(self) -> list[str]:
         return self.mentions.documents
+
+    @property
+    def named(self) -> frozenset[str]:
+        """The subjects and curated entities the question names (compared with Sentence.named)."""
+        return (frozenset(self.mentions.subjects) | frozenset(e.entity for e in self.entities)
+                | frozenset(e.subject for e in self.entities if e.subject))
 
     @property
     def changed(self) -> bool:
@@ -108,10 +118,12 @@ class Question:
 class Understanding:
     """Builds Questions: validation, language, normalisation, then every parse of the normalised text."""
 
-    def __init__(self, detector: LanguageDetector, normalizer: Normalizer, subjects: SubjectDetector) -> None:
+    def __init__(self, detector: LanguageDetector, normalizer: Normalizer, subjects: SubjectDetector,
+                 entities: EntityFinder | None = None) -> None:
         self.detector = detector
         self.normalizer = normalizer
         self.subjects = subjects
+        self.entities = entities
         self.languages = detector.languages
 
     def parse(self, raw: object) -> Question:
@@ -129,15 +141,19 @@ class Understanding:
         cue = cue_text(text)
         parts = _parts(text, language)
         lexical = tuple(analyze(text))
+        mentions = self.subjects.detect_words(list(words))
+        documents = [(m.start, m.end, m.subject) for m in mentions.aliases if m.subject in self.subjects.documents]
+        entities = self.entities.find(words, documents) if self.entities else ()
         return Question(
             original=original, text=text, language=code, rewrites=rewrites, words=words, cue=cue,
             written=written if len(written) == len(words) else words,
             lexical=lexical, terms=frozenset(lexical), stems=frozenset(language.stem(w) for w in words if w.isalpha()),
             content=tuple(w for w in words if w not in language.stop_words and not w.isdigit()),
-            values=tuple(_values(text, words, language)), mentions=self.subjects.detect_words(list(words)),
+            values=tuple(_values(text, words, language)), mentions=mentions, entities=entities,
+            relations=self.entities.relations(words, code) if self.entities else (),
             asks=parts[0].asks, parts=parts,
-            yes_no=_asks_confirmation(cue, language), choice=_offers_choice(cue, language),
-            comparison=language.comparison.search(cue),
+            yes_no=_asks_confirmation(text, language), choice=_offers_choice(cue, language),
+            comparison=language.comparison.search(cue), sequence=language.sequence.search(cue),
             joins=bool(language.naming.search(cue) or language.conjunctions.search(cue) or re.search(r"[,;/&+]", text)),
             negated=language.negations.search(cue),
         )
@@ -149,9 +165,12 @@ def _offers_choice(cue: str, language: Language) -> bool:
     return any(0 < m.start() and m.end() < len(cue) for m in language.choice.find(cue))
 
 
-def _asks_confirmation(cue: str, language: Language) -> bool:
-    return (language.yes_no_openers.at_start(cue) or language.yes_no_particles.search(cue)
-            or language.tags.at_end(cue) or language.hearsay.search(cue))
+def _asks_confirmation(text: str, language: Language) -> bool:
+    """Whether the question, or one of its sentences ("Serov was born in 1900, right? And where?"), asks for
+    confirmation: a yes/no opening, a tag at its end, or words that pass on a belief."""
+    pieces = [cue_text(p) for p in re.split(r"[?!;]+", text) if cue_text(p)] or [cue_text(text)]
+    return any(language.yes_no_openers.at_start(cue) or language.yes_no_particles.search(cue)
+               or language.tags.at_end(cue) or language.hearsay.search(cue) for cue in pieces)
 
 
 def _parts(text: str, language: Language) -> tuple[Part, ...]:

@@ -22,7 +22,8 @@ from index.store import MULTILINGUAL, PRIMARY
 
 # Attributes whose mention ties a question to a document even when it names none ("could they take 100 kg?").
 IMPLYING_ATTRIBUTES = ("purpose", "number", "publication")
-FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped", "rank")
+FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped", "rank", "named", "about",
+            "relation")
 
 
 @dataclass
@@ -132,12 +133,18 @@ class Retriever:
         lead_vectors, second_vectors = knowledge.vectors(lead), knowledge.vectors(second)
         weights = self.policy.sentence_weights
         terms = question.terms
+        named = question.named
+        # The relations the question's words state ("cik vagonu": wagons), in any language: the sentence that
+        # states the same relation in English speaks of what is asked.
+        relations = {r for r, _ in question.relations}
         found = []
         for rank, hit in enumerate(evidence.hits):
             p = hit.index
             rows = knowledge.question_rows[p]
             question_sim = float(np.max(lead_vectors[rows] @ query[lead])) if len(rows) else 0.0
             passage_sim = float(lead_vectors[knowledge.passage_row[p]] @ query[lead])
+            # The passage is about something the question names (its subjects, or people and places it names).
+            about = float(bool(named & (set(hit.passage.about) | knowledge.passage_named[p])))
             for position in knowledge.passage_sentences[p]:
                 sentence = knowledge.sentences[position]
                 typed = asks != "other" and holds(sentence, asks, question, knowledge.person_words)
@@ -150,6 +157,10 @@ class Retriever:
                     "typed": float(typed),
                     "untyped": float(asks != "other" and not typed),
                     "rank": 1.0 / (1 + rank),
+                    # Share of what the question names that the sentence names too (multilingual: entity forms).
+                    "named": len(named & sentence.named) / len(named) if named else 0.0,
+                    "about": about,
+                    "relation": len(relations & sentence.relations) / len(relations) if relations else 0.0,
                 }
                 found.append(Candidate(sentence, rank, features, sentence_score(features, weights)))
         found.sort(key=lambda c: -c.score)

@@ -19,6 +19,9 @@ from assistant.retrieve import Candidate, Evidence, Retriever
 from config import Policy
 
 
+PART_CANDIDATES = 12  # a part's sentence is sought among this many of the best candidates
+
+
 @dataclass(frozen=True)
 class Selection:
     keys: tuple[tuple[int, int], ...]  # (passage, sentence) in quote order
@@ -30,12 +33,18 @@ class Selector:
         self.knowledge = knowledge
         self.retriever = retriever
         self.quoting = policy.quoting
+        base = knowledge.corpus.facts
+        self.facts_by_subject: dict[str, list] = {}
+        for fact in (base.facts if base else ()):
+            self.facts_by_subject.setdefault(fact.subject, []).append(fact)
 
     def select(self, question: Question, premise: Premise, evidence: Evidence) -> Selection:
         candidates = evidence.candidates
         if not candidates:
             return Selection((), None)
         chosen: list[tuple[int, int]] = list(premise.quotes)
+        if question.yes_no:
+            chosen += [k for k in premise.confirmed if k not in chosen]
         best = candidates[0]
         documents = self._documents(best.sentence.passage_index) | self._corrected_documents(premise)
         self._add(chosen, best.sentence.key)
@@ -47,14 +56,17 @@ class Selector:
             if not self._documents(candidate.sentence.passage_index) <= documents:
                 continue
             self._add(chosen, candidate.sentence.key)
-        for part in question.parts[1:]:
-            if part.asks == question.asks and part.asks == "other":
-                continue
-            ranked = self.retriever.candidates(question, evidence, asks=part.asks)
-            top = next((c for c in ranked if self._documents(c.sentence.passage_index) <= documents | set(
-                question.documents)), None)
-            if top is not None:
-                self._add(chosen, top.sentence.key, front=1)
+        if len(question.parts) > 1:
+            # Each part that asks for a kind of answer ("who signed it" and "when") gets the best sentence holding it.
+            allowed = documents | set(question.documents)
+            for part in question.parts:
+                if part.asks == "other":
+                    continue
+                ranked = self.retriever.candidates(question, evidence, asks=part.asks)
+                top = next((c for c in ranked[:PART_CANDIDATES] if c.features["typed"]
+                            and self._documents(c.sentence.passage_index) <= allowed), None)
+                if top is not None:
+                    self._add(chosen, top.sentence.key, front=1)
         compared = set(question.documents)
         if len(compared) > 1:
             quoted = set().union(*(self._documents(p) for p, _ in chosen))
@@ -63,13 +75,43 @@ class Selector:
                             and self._documents(c.sentence.passage_index) <= compared), None)
                 if top is not None:
                     self._add(chosen, top.sentence.key, front=1)
+        for key in reversed(self._compared_facts(question, evidence)):
+            self._add(chosen, key, front=1)
         return Selection(tuple(self._capped(chosen)), best)
+
+    def _compared_facts(self, question: Question, evidence: Evidence) -> list[tuple[int, int]]:
+        """For a comparison ("How do X and Y differ?", "Which came first, X or Y?"), a sentence stating each
+        compared subject's asked-for fact: the relation the question names ("signed", "dated"), the date when it
+        asks which came first, else the signer. "They differ in signatory" alone tells a visitor nothing."""
+        subjects = [s for s in dict.fromkeys(
+            [*question.documents, *(e.subject or e.entity for e in question.entities),
+             *(a.subject for a in question.mentions.aliases)]) if s in self.facts_by_subject]
+        if len(subjects) < 2 or not (question.comparison or question.sequence or len(question.documents) > 1):
+            return []
+        asked = [r for r, _ in question.relations]
+        if question.sequence:
+            asked.insert(0, "date")
+        asked.append("signer")
+        query = evidence.query[evidence.lead]
+        vectors = self.knowledge.vectors(evidence.lead)
+        keys = []
+        for subject in subjects[:3]:
+            facts = self.facts_by_subject[subject]
+            fact = next((f for relation in asked for f in facts if f.relation == relation
+                         and self.knowledge.fact_sentences.get(f.id)), None)
+            if fact is None:
+                continue
+            best = max(self.knowledge.fact_sentences[fact.id],
+                       key=lambda i: float(vectors[self.knowledge.sentences[i].row] @ query))
+            keys.append(self.knowledge.sentences[best].key)
+        return list(dict.fromkeys(keys))
 
     def _documents(self, passage_index: int) -> frozenset[str]:
         return self.knowledge.corpus.passages[passage_index].documents
 
     def _corrected_documents(self, premise: Premise) -> frozenset[str]:
-        return frozenset().union(*(self._documents(p) for p, _ in premise.quotes)) if premise.quotes else frozenset()
+        keys = premise.quotes + premise.confirmed
+        return frozenset().union(*(self._documents(p) for p, _ in keys)) if keys else frozenset()
 
     @staticmethod
     def _add(chosen: list, key: tuple[int, int], front: int | None = None) -> None:

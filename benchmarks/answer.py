@@ -55,7 +55,7 @@ STATUSES = ("answered", "corrected", "abstained")
 
 def load(args: argparse.Namespace):
     from assistant import load_assistant
-    from serov_qa.settings import Settings
+    from config.settings import Settings
 
     settings = Settings()
     rss_start = rss_mb()

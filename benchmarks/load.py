@@ -428,7 +428,7 @@ def in_process(questions: list[str], warmup: list[str], rounds: int) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from assistant import load_assistant
-    from serov_qa.settings import Settings
+    from config.settings import Settings
 
     settings = Settings()
     started = time.perf_counter()

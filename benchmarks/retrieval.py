@@ -309,7 +309,7 @@ def _configured_models() -> tuple[str, str | None]:
     from index.encoders import DEFAULT_MODEL
 
     try:
-        from serov_qa.settings import Settings
+        from config.settings import Settings
 
         settings = Settings()
     except Exception:  # noqa: BLE001 - settings are optional here; fall back to the defaults

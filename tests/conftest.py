@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from serov_qa.settings import PROJECT_DIR, Settings
+from config.settings import PROJECT_DIR, Settings
 
 # The models ship inside Python packages: nothing may be fetched from a model hub during the tests.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,7 +47,7 @@ def assistant_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def assistant(assistant_settings: Settings):
-    """The real Assistant (model, index, corpus), loaded once per test session."""
+    """The real pipeline (model, index, corpus), loaded once per test session."""
     from server.app import load_from_settings
 
     return load_from_settings(assistant_settings)

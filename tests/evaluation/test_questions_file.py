@@ -13,7 +13,7 @@ import pytest
 from corpus import load_corpus
 from evaluation.questions import DEFAULT_QUESTION_FILES, QuestionFileError, load_questions
 from evaluation.runner import run_cli
-from serov_qa.settings import PROJECT_DIR
+from config.settings import PROJECT_DIR
 
 NON_ENGLISH = ("lt", "lv", "et", "ru", "de")
 MIN_PER_KIND = {"false_premise": 30, "out_of_scope": 25, "paraphrase": 25, "comparison": 20}

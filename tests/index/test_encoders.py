@@ -21,7 +21,7 @@ from index import encoders
 from index.encoders import (
     DEFAULT_MODEL, BertMeanEncoder, SentenceTransformerEncoder, bert_mean_config, default_model_path, load_encoder,
 )
-from serov_qa.settings import PROJECT_DIR
+from config.settings import PROJECT_DIR
 
 TEXTS = [
     "Who signed the Serov Instructions?",

@@ -31,7 +31,7 @@ from index.store import (
     IndexStale,
     read_manifest,
 )
-from serov_qa.settings import PROJECT_DIR
+from config.settings import PROJECT_DIR
 
 REBUILD = "serov-qa build"
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from serov_qa.settings import Settings
+from config.settings import Settings
 from server.app import create_app
 
 

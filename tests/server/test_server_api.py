@@ -302,7 +302,7 @@ def test_cors_allows_only_the_configured_origins_without_credentials(make_app):
 
 
 def test_settings_come_from_the_environment(monkeypatch, tmp_path):
-    from serov_qa.settings import Settings
+    from config.settings import Settings
 
     monkeypatch.setenv("SEROV_QA_RATE_LIMIT", "off")
     monkeypatch.setenv("SEROV_QA_ALLOWED_ORIGINS", '["https://museum.example"]')
