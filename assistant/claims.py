@@ -7,7 +7,8 @@ names none, the only fact of that relation and kind) and whose relation it state
 word stands nearest to the value. The value contradicts the fact when it is none of the fact's values,
 none of its disputed values, and (for a figure) outside the range the sources give. Not checked: a value
 the question negates ("not Beria"), alternatives it offers ("Serov or Beria?"), and a fact whose period
-the question's year lies outside ("head of the NKVD in 1937").
+the question's year lies outside ("Yezhov headed the NKVD in 1937"), unless the value is the fact's own: "Serov was
+KGB chairman in 1941" names the right man at a time the fact excludes, and the year is corrected.
 
 A naive substring check fails both ways: "Serov" inside "Serov Instructions" is not the signer, and
 "Beria signed Order 001223 and Serov the Instructions" holds two true claims, each bound to its own
@@ -89,6 +90,10 @@ class ClaimChecker:
         years = [s.value.number for s in stated if s.kind == "year"]
         places = {m.entity for m in question.entities if m.kind == "place"}
         applicable = [f for f in self.facts if f.relation in cues and self._applies(f, anchors, years, places)]
+        # A fact for the place the question names wins over the same fact for anywhere: "Lithuania, 22 May 1941"
+        # is checked against Lithuania's dates, not against the whole operation's (which began in Ukraine on 22 May).
+        local = {(f.subject, f.relation) for f in applicable if f.where}
+        applicable = [f for f in applicable if f.where or (f.subject, f.relation) not in local]
         found = []
         for value in stated:
             if self._negated(question, value, language) or self._offered_as_choice(question, value, stated):
@@ -101,7 +106,16 @@ class ClaimChecker:
                                                   self._anchor_distance(f, min(cues[f.relation], key=lambda c: abs(
                                                       c - value.start)), anchors),
                                                   self._anchor_distance(f, value.start, anchors)))
-            found.append(Binding(fact, value, self._consistent(fact, value)))
+            holds = self._consistent(fact, value)
+            outside = [s for s in stated if s.kind == "year" and fact.period and fact.kind != "year"
+                       and not fact.period[0] <= s.value.number <= fact.period[1]]
+            if outside and holds:
+                # The right person at the wrong time ("Serov was KGB chairman in 1941": only from 1954): the year is wrong.
+                found.append(Binding(fact, outside[0], False))
+            elif outside:
+                continue  # someone else at another time ("Yezhov headed the NKVD in 1937"): the facts do not say
+            else:
+                found.append(Binding(fact, value, holds))
         return found
 
     def _applies(self, fact: Fact, anchors, years: list[float], places: set[str]) -> bool:
@@ -109,8 +123,6 @@ class ClaimChecker:
         if fact.subject not in anchors and self.base.relations[fact.relation].implies != fact.subject:
             return False
         if fact.where and fact.where not in places and not self._within(places, fact.where):
-            return False
-        if fact.period and fact.kind != "year" and any(not fact.period[0] <= y <= fact.period[1] for y in years):
             return False
         return True
 

@@ -17,7 +17,9 @@ from assistant.question import Question
 from assistant.retrieve import Evidence
 from assistant.vocabulary import Lexicon
 from config import Policy
+from corpus.text import fold
 
+TYPED_AMONG = 3  # the kind of answer asked for is sought among this many of the best candidates
 CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped", "named", "about",
                       "relation")
 
@@ -35,6 +37,11 @@ def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon) 
     features = {name: best.features[name] for name in CANDIDATE_FEATURES} if best else {}
     content = [w for w in question.content if len(w) > 2]
     features["unknown"] = (sum(not lexicon.knows(w) for w in content) / len(content)) if content else 0.0
+    # A name the corpus never uses ("Varėna", "Tartu" when no text names it): the sources cannot be about it.
+    written = [w for i, w in enumerate(question.written) if i and w[:1].isupper() and len(w) > 3]
+    features["unknown_names"] = float(any(not lexicon.knows(fold(w)) for w in written)) if question.language != "de" else 0.0
+    top = evidence.candidates[:TYPED_AMONG]
+    features["typed_any"] = float(question.asks != "other" and any(c.features["typed"] for c in top))
     features["english"] = float(question.language == "en")
     features["named"] = float(bool(question.mentions.subjects))
     return features

@@ -40,6 +40,7 @@ class Sentence:
     names: tuple[str, ...]  # folded words of the people it names
     named: frozenset[str] = frozenset()  # the subjects and curated entities it names (assistant.entities)
     relations: frozenset[str] = frozenset()  # the curated relations its words state ("signed": signer)
+    places: frozenset[str] = frozenset()  # the curated places it names
 
     @property
     def key(self) -> tuple[int, int]:
@@ -99,7 +100,9 @@ class Knowledge:
                     unit.passage_index, unit.sentence_index, text, row, frozenset(analyze(text)),
                     frozenset(tokens(text)), *_holds(text, person_words, common),
                     named=_named(text, entities, detector),
-                    relations=frozenset(r for r, _ in entities.relations(tokens(text), "en")) if entities else frozenset()))
+                    relations=frozenset(r for r, _ in entities.relations(tokens(text), "en")) if entities else frozenset(),
+                    places=frozenset(e for e in _named(text, entities, detector)
+                                     if entities and entities.entities.get(e) and entities.entities[e].kind == "place")))
             elif unit.kind == QUESTION:
                 question_rows[unit.passage_index].append(row)
             elif unit.kind == PASSAGE:

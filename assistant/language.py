@@ -120,6 +120,16 @@ class Language:
             return stem_prefix(fold(word))
         return fold(self._stemmer.stemWord(word.casefold()))
 
+    @cached_property
+    def protected(self) -> frozenset[str]:
+        """Every word of this file's lists (month names, question words, cue words): typing normalisation never
+        "corrects" them into a corpus word."""
+        words = set(self.months) | set(self.stop_words) | set(self.order_words) | set(self.year_cues)
+        for phrases in (*self.asks.values(), self.yes_no_openers, self.tags, self.hearsay, self.choice,
+                        self.comparison, self.naming, self.sequence, self.conjunctions, self.negations):
+            words.update(w for phrase in phrases.phrases for w in phrase.split())
+        return frozenset(words)
+
     def phrase(self, key: str, **values: str) -> str:
         text = self.phrases.get(key) or registry()[DEFAULT_LANGUAGE].phrases[key]
         return text.format(**values) if values else text

@@ -125,15 +125,18 @@ class Normalizer:
             if len(word) >= IDENTIFIER_MIN_DIGITS or previous in language.order_words:
                 return self.lexicon.identifiers[value], "identifier"
         # "in 41", "41 m.", and a bare "41" ending the question ("kiek vaiku isveze is lietuvos 41"): a count is
-        # followed by what it counts.
-        if len(word) == 2 and (previous in language.year_cues or following in language.year_suffixes
-                               or (not following and previous not in language.order_words)):
-            return f"19{word}", "year"
+        # followed by what it counts. Beside a month name a number up to 31 is its day ("25. marta", "June 14").
+        if len(word) == 2:
+            day = value <= 31 and (previous in language.months or following in language.months)
+            if not day and (previous in language.year_cues or following in language.year_suffixes
+                            or (not following and previous not in language.order_words)):
+                return f"19{word}", "year"
         return word, ""
 
     def _spelling(self, word: str, folded: str, language: Language) -> tuple[str, str]:
-        if len(folded) < MIN_TYPO_LENGTH or folded in self.lexicon.all_words or is_real_word(word, language):
-            return word, ""
+        if (len(folded) < MIN_TYPO_LENGTH or folded in self.lexicon.all_words or is_real_word(word, language)
+                or folded in language.protected):
+            return word, ""  # "juulil" (in July) is no misspelt "juunil" (in June), though the corpus says only June
         if self.names is not None and self.names.find([folded]):
             return word, ""  # "molotovs" is Molotov in Latvian, not a misspelt "molotova"
         limit = 1 if len(folded) < 8 or not language.wordfreq else 2

@@ -7,6 +7,7 @@ the benchmarks all use it); `Pipeline(...)` takes already built parts (tests use
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from assistant.compose import Composer
@@ -37,6 +38,7 @@ class Trace:
     selection: Selection
     decision: Decision
     answer: Answer
+    timings: dict[str, float]  # seconds per stage (and per retrieval step)
 
 
 class Pipeline:
@@ -63,13 +65,23 @@ class Pipeline:
         self.composer = Composer(self.knowledge, languages)
 
     def trace(self, raw: object, lang: str | None = None) -> Trace:
+        timings: dict[str, float] = {}
+        clock = time.perf_counter
+        started = clock()
         question = self.understanding.parse(raw)  # raises QuestionError for what cannot be a question
-        evidence = self.search.search(question)
+        timings["parse"] = clock() - started
+        evidence = self.search.search(question, timings=timings)
+        mark = clock()
         premise = self.premise.check(question, evidence)
+        timings["premise"], mark = clock() - mark, clock()
         selection = self.selector.select(question, premise, evidence)
+        timings["select"], mark = clock() - mark, clock()
         decision = self.decider.decide(question, premise, evidence)
+        timings["decide"], mark = clock() - mark, clock()
         answer = self.composer.compose(question, lang, decision, premise, selection, evidence)
-        return Trace(question, evidence, premise, selection, decision, answer)
+        timings["compose"] = clock() - mark
+        timings["total"] = clock() - started
+        return Trace(question, evidence, premise, selection, decision, answer, timings)
 
     def answer(self, raw: object, lang: str | None = None) -> Answer:
         return self.trace(raw, lang).answer

@@ -10,6 +10,7 @@ features; `sentence_score` weighs them with the policy's weights (calibrated, co
 from __future__ import annotations
 
 from collections.abc import Collection
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +62,8 @@ def holds(sentence: Sentence, asks: str, question: Question, person_words: froze
         return any(c not in given for c in sentence.counts)
     if asks == "person":
         return bool(set(sentence.names) - given)
+    if asks == "place":
+        return bool(sentence.places - set(question.named))
     return True
 
 
@@ -75,8 +78,15 @@ class Retriever:
         available = tuple(s for s in wanted if s in self.retriever.spaces)
         return available or (PRIMARY,)
 
-    def encode(self, question: Question) -> dict[str, np.ndarray]:
-        return {space: self.retriever.encode(question.text, space) for space in self.spaces_for(question.language)}
+    def encode(self, question: Question, timings: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+        vectors = {}
+        spaces = self.spaces_for(question.language)
+        for space in spaces:
+            started = time.perf_counter()
+            vectors[space] = self.retriever.encode(question.text, space)
+            if timings is not None:
+                timings[f"encode {space}"] = timings.get(f"encode {space}", 0.0) + time.perf_counter() - started
+        return vectors
 
     def plan(self, question: Question) -> tuple[list[str], list[str]]:
         """(documents whose passages may be quoted, other subjects whose passages may be quoted even when they
@@ -89,20 +99,24 @@ class Retriever:
         others = sorted(question.mentions.subjects - set(self.knowledge.documents))
         return documents, others
 
-    def search(self, question: Question, k: int | None = None, query: dict[str, np.ndarray] | None = None) -> Evidence:
-        query = query or self.encode(question)
+    def search(self, question: Question, k: int | None = None, query: dict[str, np.ndarray] | None = None,
+               timings: dict[str, float] | None = None) -> Evidence:
+        query = query or self.encode(question, timings)
         spaces = tuple(query)
         k = k or self.policy.passages_considered
         only_documents, also = self.plan(question)
         retrieval = self.retriever.search(question.text, k=k, spaces=spaces, query_vectors=query,
                                           only_documents=only_documents, also_subjects=also,
-                                          terms=list(question.lexical))
+                                          terms=list(question.lexical), timings=timings)
         evidence = Evidence(retrieval.hits, query, spaces[0], allowed=only_documents)
         hits = list(retrieval.hits)
         if len(question.documents) > 1:
             hits += self._missing_documents(question, query, question.documents, hits)
             evidence.hits = hits
+        started = time.perf_counter()
         evidence.candidates = self.candidates(question, evidence)
+        if timings is not None:
+            timings["candidates"] = time.perf_counter() - started
         return evidence
 
     def _missing_documents(self, question: Question, query, documents: list[str], hits: list[PassageHit]):

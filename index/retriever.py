@@ -103,16 +103,21 @@ class HybridRetriever:
         use_dense: bool = True,
         use_lexical: bool = True,
         terms: list[str] | None = None,
+        timings: dict[str, float] | None = None,
     ) -> Retrieval:
         """Passages for a question, best first. `spaces` defaults to the primary space alone; `terms`, the
         question's lexical terms when the caller has them (index.lexical.analyze)."""
+        clock = _Clock(timings)
         spaces = tuple(spaces or (PRIMARY,)) if use_dense else ()
         query_vectors = dict(query_vectors or {})
         for space in spaces:
             if space not in query_vectors:
                 query_vectors[space] = self.encode(question, space)
+                clock.lap(f"encode {space}")
         dense_by_space = [self.dense_scores(query_vectors[space], space) for space in spaces]
+        clock.lap("dense search")
         lexical_best = self.lexical_scores(question, terms) if use_lexical else {}
+        clock.lap("lexical search")
         passages = self.corpus.passages
         found = set(lexical_best).union(*dense_by_space)
         allowed = {i for i in found if self._allowed(passages[i], only_documents, also_subjects)}
@@ -129,4 +134,23 @@ class HybridRetriever:
                        lexical_best.get(i, 0.0))
             for i, score in fused[:k]
         ]
+        clock.lap("fusion")
         return Retrieval(question, query_vectors, hits)
+
+
+class _Clock:
+    """Adds the time since the last lap to `timings[name]` (seconds); does nothing without a dict."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self.timings = timings
+        self._last = self._now()
+
+    def lap(self, name: str) -> None:
+        if self.timings is None:
+            return
+        now = self._now()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self._last
+        self._last = now
