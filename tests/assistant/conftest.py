@@ -6,6 +6,7 @@ Everything here is built once per session and takes a few seconds; no model is l
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,19 @@ class RealParts:
         self.raw = Understanding(self.detector, NoOpNormalizer(self.lexicon, self.entities.matcher),
                                  self.subjects, self.entities)
         self.claims = ClaimChecker(self.corpus, self.languages)
+
+    @cached_property
+    def premise(self):
+        """A PremiseChecker over the shipped corpus for its document mix-ups (no vectors: misconceptions unchecked)."""
+        from assistant.knowledge import Knowledge
+        from assistant.premise import PremiseChecker
+        from config import load_policy
+        from index import LoadedIndex
+        from index.units import corpus_units
+
+        units_only = LoadedIndex(Path("."), {}, corpus_units(self.corpus), {}, None)
+        knowledge = Knowledge(self.corpus, units_only, self.entities, self.subjects)
+        return PremiseChecker(knowledge, self.subjects, self.languages, load_policy())
 
     def parse(self, text: str):
         return self.understanding.parse(text)
