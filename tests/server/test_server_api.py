@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant import MAX_QUESTION_CHARS, Answer
-from assistant.messages import PHRASES
+from assistant.language import registry
 from server.app import create_app
 
 ASK = "/api/ask"
@@ -90,7 +90,7 @@ def test_ask_passes_the_language_to_the_assistant(client):
     assert response.status_code == 200
     body = response.json()
     assert body["lang"] == "de"
-    assert body["answer"].startswith(PHRASES["de"]["intro"])
+    assert body["answer"].startswith(registry()["de"].phrase("intro"))
 
 
 def test_ask_accepts_a_regional_language_tag_and_an_empty_one(client):
