@@ -35,6 +35,14 @@ def test_chat_spellings_of_the_questions_language_keep_the_case(normalize):
     assert normalize("че за приказ?", "ru")[0] == "что за приказ?"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "assistant/normalize.py takes the letters of an abbreviation for chat words: 'U.S.' becomes 'You.S.' and "
+    "'U.S.S.R.' 'You.S.S.Are.' (en.yaml chat u: you, r: are), so the U.S. House is no longer found and the "
+    "answer shows 'Showing answers for: … You.S. House'"))
+def test_the_letters_of_an_abbreviation_are_no_chat_words(normalize):
+    assert normalize("the U.S. House and the U.S.S.R.") == ("the U.S. House and the U.S.S.R.", [])
+
+
 def test_chat_spellings_are_per_language(normalize):
     # "r" is English chat for "are"; in a Lithuanian question it stays a letter.
     assert normalize("r", "lt") == ("r", [])

@@ -59,6 +59,14 @@ def test_language(parse, text, language):
     assert parse(text).language == language
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "assistant/question.py Understanding.parse applies the English chat table only when the first detection "
+    "says English or a first normalisation changes the detection: py3langid calls 'whos serov' Lithuanian, "
+    "'whos' is never expanded and the visitor is answered in Lithuanian (on the shipped corpus too)"))
+def test_a_chat_spelling_makes_a_short_question_english(parse):
+    assert parse("whos serov").language == "en"
+
+
 def test_a_fragment_of_corpus_words_is_english_whatever_the_identifier_says(pipeline):
     # py3langid alone takes name-heavy fragments for Baltic languages; most words the English corpus uses: English.
     assert pipeline.understanding.detector.detect("serov instructions signed") == "en"
