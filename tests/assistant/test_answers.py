@@ -1,7 +1,8 @@
-"""The whole answering pipeline on the real model and corpus (session fixture).
+"""The whole pipeline on the real models, index and corpus (the session fixture `assistant`).
 
-Extractive: every quote is a verbatim span of the cited passage. The cases are
-the ones the issue names; each would fail a pipeline that quotes the top passage.
+Only what a unit test on the tiny corpus cannot show: that real retrieval over the shipped corpus quotes
+verbatim, never conflates the documents on the classic mix-up questions, corrects a false premise with
+the true value, and declines what the sources do not answer. The rest is in the stage tests.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import MAX_QUESTION_CHARS, QuestionError
+from evaluation.metrics import conflates
 
 DOCUMENTS = {"serov_instructions", "order_001223", "order_0054"}
 
@@ -21,134 +23,91 @@ def assert_extractive(answer, corpus):
         assert quote.sources and all(s.url and s.locator and s.title for s in quote.sources)
 
 
-def test_signer_of_the_serov_instructions(assistant):
-    answer = assistant.answer("Who signed the Serov Instructions?")
+@pytest.mark.parametrize(("question", "documents", "expected"), [
+    ("Who signed the Serov Instructions?", {"serov_instructions"}, "Ivan Serov"),
+    ("When was Order 001223 signed?", {"order_001223"}, "11 October 1939"),
+    ("Who signed Order 001223?", {"order_001223"}, "Lavrentiy Beria"),
+    ("When was Order 0054 issued?", {"order_0054"}, "28 November 1940"),
+    ("How much baggage could a family take under the Serov Instructions?", {"serov_instructions"}, "100 kg"),
+    ("Kas pasirašė Serovo instrukciją?", {"serov_instructions"}, "Ivan Serov"),
+    ("Кто подписал приказ № 001223?", {"order_001223"}, "Beria"),
+])
+def test_questions_on_one_document_are_answered_from_it_alone(assistant, question, documents, expected):
+    answer = assistant.answer(question)
     assert answer.status == "answered"
-    assert "Serov" in answer.answer
+    assert expected in answer.quotes[0].text
+    assert not conflates(documents, [q.about for q in answer.quotes])
     assert_extractive(answer, assistant.corpus)
-    # Never a passage that is only about another of the three documents.
-    for quote in answer.quotes:
-        documents = set(quote.about) & DOCUMENTS
-        assert not documents or "serov_instructions" in documents
-
-
-def test_the_sentence_that_answers_when_is_the_one_with_the_date(assistant):
-    answer = assistant.answer("When was Order 001223 signed?")
-    assert answer.status == "answered"
-    assert "11 October 1939" in answer.quotes[0].text
 
 
 @pytest.mark.parametrize(
     "question",
     ["When did Beria sign the Serov Instructions?", "Why did Order 001223 limit baggage to 100 kg?",
-     "Did the Serov Instructions list Esperantists?"],
+     "Did the Serov Instructions list Esperantists?", "Why is Order 0054 dated 11 October 1939?"],
 )
-def test_mix_ups_are_corrected_with_quotes_on_both_documents(assistant, question):
+def test_classic_mix_ups_are_corrected_with_quotes_on_both_documents(assistant, question):
     answer = assistant.answer(question)
-    assert answer.status == "corrected"
-    assert answer.answer.startswith("Note:")
+    assert answer.status == "corrected" and answer.answer.startswith("Note:")
     cited = {d for q in answer.quotes for d in q.about} & DOCUMENTS
     assert len(cited) >= 2, cited
     assert_extractive(answer, assistant.corpus)
 
 
-def test_a_correction_quotes_the_attribute_of_each_document_not_just_a_passage_about_it(assistant):
-    # A sentence about both orders that gives only 001223's date does not correct 0054's.
+def test_a_correction_of_a_date_quotes_the_date_of_each_document(assistant):
     answer = assistant.answer("Why is Order 0054 dated 11 October 1939?")
-    assert answer.status == "corrected"
     assert "28 November 1940" in answer.answer and "11 October 1939" in answer.answer
 
 
-def test_a_correction_of_several_attributes_leads_with_the_signers(assistant):
-    # Number, date and signer are all mixed up here; the signer is corrected first, not cut as the third.
-    answer = assistant.answer("serov's order number 001223 from 1939")
-    assert answer.status == "corrected"
-    assert "Beria" in answer.answer
+@pytest.mark.parametrize(("question", "lang", "note"), [
+    ("Serov died in 1970, didn't he?", "en", "Note: the sources say otherwise about “1970”."),
+    ("Ar tiesa, kad Serovas mirė 1970 m.?", "lt", "Pastaba: šaltiniai teigia kitaip apie „1970“."),
+])
+def test_a_wrong_value_is_corrected_in_the_visitors_words_with_the_true_value_first(assistant, question, lang, note):
+    answer = assistant.answer(question)
+    assert answer.status == "corrected" and answer.lang == lang
+    assert answer.corrected_claims == ["1970"] and answer.answer.startswith(note)
+    assert "1990" in answer.quotes[0].text
+    assert_extractive(answer, assistant.corpus)
+
+
+def test_a_true_premise_is_answered_not_corrected(assistant):
+    answer = assistant.answer("Did Beria sign Order 001223?")
+    assert answer.status == "answered" and "Beria" in answer.quotes[0].text
 
 
 def test_a_comparison_states_each_documents_signer_not_just_that_they_differ(assistant):
-    # "They differ in signatory" is true but tells the visitor nothing; each signer is quoted.
     answer = assistant.answer("How are the Serov Instructions and Order 001223 different?")
     assert answer.status == "answered"
-    assert "Beria" in answer.answer and "signed by Ivan Serov" in answer.answer
+    assert "signed by Lavrentiy Beria" in answer.answer and "signed by Ivan Serov" in answer.answer
     assert_extractive(answer, assistant.corpus)
 
 
-def test_a_comparison_states_the_attribute_it_asks_about(assistant):
+def test_a_comparison_of_dates_quotes_both_dates(assistant):
     answer = assistant.answer("Compare the dates of Order 0054 and Order 001223.")
     assert "28 November 1940" in answer.answer and "11 October 1939" in answer.answer
-
-
-def test_a_comparison_is_answered_not_corrected(assistant):
-    answer = assistant.answer("What is the difference between the Serov Instructions and Order 001223?")
-    assert answer.status == "answered"
-    assert_extractive(answer, assistant.corpus)
-
-
-def test_a_mix_up_retrieves_the_passages_of_the_document_it_really_belongs_to(assistant):
-    # Separating heads of families is the Serov Instructions' procedure; a retriever that only follows
-    # the words ranks a passage on Order 001223 first.
-    (first, *_) = assistant.retrieve("Why did Order 001223 separate the heads of families?", 5)
-    assert "serov_instructions" in first.passage.about
 
 
 def test_a_comparison_of_three_documents_quotes_each_of_them(assistant):
     answer = assistant.answer("How do the Serov Instructions, Order 001223 and Order 0054 differ?")
     assert answer.status == "answered"
-    assert_extractive(answer, assistant.corpus)
     assert DOCUMENTS <= {d for quote in answer.quotes for d in quote.about}
-
-
-def test_a_question_asking_for_a_count_is_not_answered_with_a_date(assistant):
-    # The Serov passages hold dates but no count of his children: a naive pipeline quotes a date.
-    answer = assistant.answer("How many grandchildren did Ivan Serov have?")
-    assert answer.status == "abstained"
-
-
-@pytest.mark.parametrize("question", [
-    "How many typists worked on Order 001223?",  # the Order 001223 passages hold numbers, none counts typists
-    "What was Beria's wife's name?",  # Beria passages name people, none his wife
-    "What colour was the paper of Order 001223?",  # no curated text speaks of colours
-    "What does section 9 of the Serov Instructions say?",  # only sections 1-5 are curated
-    "How tall was Lavrentiy Beria?",  # a measure: the Beria passages hold dates, not heights
-])
-def test_on_topic_questions_about_what_no_passage_states_are_declined(assistant, question):
-    assert assistant.answer(question).status == "abstained"
-
-
-def test_the_focus_does_not_block_what_the_passages_do_state(assistant):
-    wagons = assistant.answer("How many wagons left Latvia?")
-    assert wagons.status == "answered" and "901" in wagons.answer
-    section = assistant.answer("What does section 5 of the Serov Instructions say?")
-    assert section.status == "answered" and "§5" in section.answer
-
-
-def test_a_place_the_sources_never_mention_is_declined(assistant):
-    answer = assistant.answer("How many people were deported from Zanzibar in June 1941?")
-    assert answer.status == "abstained"
-    assert answer.quotes == []
+    assert_extractive(answer, assistant.corpus)
 
 
 @pytest.mark.parametrize("question", ["What is the capital of Australia?", "Who won the battle of Waterloo?",
-                                      "how tall is the eiffel tower"])
-def test_off_topic_questions_are_declined_politely(assistant, question):
+                                      "how tall is the eiffel tower", "How many grandchildren did Ivan Serov have?",
+                                      "How many typists worked on Order 001223?"])
+def test_what_the_sources_do_not_answer_is_declined(assistant, question):
     answer = assistant.answer(question)
-    assert answer.status == "abstained"
-    assert answer.quotes == []
+    assert answer.status == "abstained" and answer.quotes == []
     assert "could not find" in answer.answer
 
 
-def test_visitor_typing_lower_case_typos_and_fragments(assistant):
+def test_kiosk_typing(assistant):
     assert "Beria" in assistant.answer("001223 signer").answer
     assert assistant.answer("serov instrucions baggage limit").status == "answered"
-
-
-def test_questions_in_other_languages_get_phrases_in_that_language(assistant):
-    answer = assistant.answer("Kas pasirašė Serovo instrukciją?")
-    assert answer.lang == "lt"
-    assert answer.status == "answered"
-    assert "Serov" in answer.answer
-    assert answer.answer.startswith("Pagal atrinktus šaltinius")
+    answer = assistant.answer("Who signed order 1223?")
+    assert answer.understood == "Who signed order 001223?" and "Lavrentiy Beria" in answer.quotes[0].text
 
 
 @pytest.mark.parametrize(("question", "message"), [("", "empty"), ("   ", "empty"),
@@ -156,3 +115,41 @@ def test_questions_in_other_languages_get_phrases_in_that_language(assistant):
 def test_empty_and_over_long_questions_are_clear_errors(assistant, question, message):
     with pytest.raises(QuestionError, match=message):
         assistant.answer(question)
+
+
+# --- what the stage tests found, as the visitor sees it (strict xfails) ----------------------------------
+
+@pytest.mark.xfail(strict=True, reason=(
+    "assistant/premise.py _conflicts counts the 'Serov' of 'Serov Instructions' as Order 001223 given Serov's "
+    "signer: the note tells the visitor the sources say otherwise about “Serov”"))
+def test_a_correction_never_names_a_true_word_of_the_visitors(assistant):
+    answer = assistant.answer("Why do the Serov Instructions carry the number 001223?")
+    assert answer.status == "corrected" and answer.corrected_claims == ["001223"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "relation cues never overlap (assistant/entities.py): 'signed in' takes 'signed' from the date cue, so a "
+    "year of signing no document has is never checked and the question is answered as if it were true"))
+def test_a_wrong_year_of_signing_is_corrected(assistant):
+    assert assistant.answer("Was Order 001223 signed in 1942?").status == "corrected"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a one-edit match of the English date cue 'start*' takes German 'starb' before the died cue 'starb*' is "
+    "tried, so a wrong year of death asked in German is answered, not corrected"))
+def test_a_wrong_year_of_death_asked_in_german_is_corrected(assistant):
+    assert assistant.answer("Stimmt es, dass Serow 1970 starb?").status == "corrected"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "assistant/retrieve.py plan() gives [] for a question naming no document, so only passages about no "
+    "document are searched: the Serov Instructions' 100 kg never reaches 'How much could a family take?'"))
+def test_a_question_naming_no_document_reaches_the_documents_passages(assistant):
+    assert "100 kg" in assistant.answer("How much could a family take?").answer
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "assistant/claims.py binds the 'Serov' of '… and Serov the Instructions' (one verb for two documents) to "
+    "Order 001223's signer: two true claims are corrected"))
+def test_two_true_claims_with_one_verb_are_not_corrected(assistant):
+    assert assistant.answer("Beria signed Order 001223 and Serov the Instructions, right?").status != "corrected"

@@ -11,10 +11,12 @@ import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
+from corpus import DEFAULT_CORPUS_DIR
 from evaluation.baseline import NaiveAnswerer
 from evaluation.runner import (
     SUMMARY_ROWS,
@@ -219,8 +221,9 @@ def test_run_cli_exit_code_follows_the_thresholds(naive, small_question_file, tm
         loaded.append(settings)
         return StandIn(naive)
 
-    assert run_cli(load, "settings", [small_question_file], report_dir, fail_under) == code
-    assert loaded == ["settings"]
+    settings = SimpleNamespace(corpus_dir=DEFAULT_CORPUS_DIR)  # run_cli checks `documents` against its subjects
+    assert run_cli(load, settings, [small_question_file], report_dir, fail_under) == code
+    assert loaded == [settings]
     out = capsys.readouterr().out
     assert ("threshold missed: accuracy = " in out) is (code == 1)
     assert f"report: {report_dir / 'report.html'}" in out

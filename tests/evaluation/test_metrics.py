@@ -201,6 +201,7 @@ def test_summarize_by_hand():
         "abstention_recall": pytest.approx(1 / 2),  # r4 declined, r5 answered
         "false_abstention_rate": pytest.approx(1 / 3),  # r2 of r1, r2, r3
         "premise_correction": pytest.approx(1.0),  # r3
+        "false_correction_rate": pytest.approx(0.0),  # neither r1 nor r2 corrected
         "retrieval_questions": 3,  # r1, r2 (not found), r3
         "recall_at_1": pytest.approx(1 / 3),
         "recall_at_5": pytest.approx(2 / 3),
@@ -259,7 +260,8 @@ SUMMARY = {
 
 
 def test_lower_is_better_metrics():
-    assert LOWER_IS_BETTER == {"conflation_rate", "false_abstention_rate", "latency_p50_ms", "latency_p95_ms"}
+    assert LOWER_IS_BETTER == {"conflation_rate", "false_abstention_rate", "false_correction_rate", "latency_p50_ms",
+                               "latency_p95_ms"}
 
 
 @pytest.mark.parametrize(

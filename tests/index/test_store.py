@@ -382,10 +382,11 @@ def cli_ask(monkeypatch, minilm):
     """Run `serov-qa ask` in-process (typer's CliRunner), reusing the session's encoder."""
     from typer.testing import CliRunner
 
-    import assistant.setup
+    import index.encoders
     from serov_qa.cli import app
 
-    monkeypatch.setattr(assistant.setup, "load_encoders", lambda model, multilingual: {"primary": minilm})
+    # assistant.pipeline.load imports load_encoders from index.encoders when it runs.
+    monkeypatch.setattr(index.encoders, "load_encoders", lambda model, multilingual: {"primary": minilm})
 
     def invoke(corpus_dir: Path, index_dir: Path):
         return CliRunner().invoke(app, ["ask", "Who chaired the committee?", "--corpus", str(corpus_dir),

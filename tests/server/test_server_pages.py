@@ -14,7 +14,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from assistant import Answer
-from assistant.messages import LANGUAGES
+from assistant.language import LANGUAGES
 from server.i18n import I18N_DIR, load_translations
 from server.questionlog import QuestionLog
 
