@@ -2,10 +2,10 @@
 
 The parsed question gives its values (years, dates, counts, measures) and, here, the entities it names
 (people, places, agencies, bodies, events) and the relations its words state ("signed", "head of",
-"died"). A value is attached to one fact: among the facts whose subject the question names (or, when it
-names none, the only fact of that relation and kind) and whose relation it states, the one whose cue
-word stands nearest to the value. The value contradicts the fact when it is none of the fact's values,
-none of its disputed values, and (for a figure) outside the range the sources give. Not checked: a value
+"died"). A value may speak of any fact whose subject the question names (or that its relation implies)
+and whose relation it states; it is reported against the one whose cue word stands nearest. It is
+wrong only when it agrees with none of them: none of the fact's values, none of its disputed values,
+and (for a figure) outside the range the sources give. Not checked: a value
 the question negates ("not Beria"), alternatives it offers ("Serov or Beria?"), and a fact whose period
 the question's year lies outside ("Yezhov headed the NKVD in 1937"), unless the value is the fact's own: "Serov was
 KGB chairman in 1941" names the right man at a time the fact excludes, and the year is corrected.
@@ -101,22 +101,30 @@ class ClaimChecker:
             candidates = [f for f in applicable if f.kind == value.kind and not self._is_subject(f, value, anchors)]
             if not candidates:
                 continue
-            # The fact whose cue is nearest the value; between subjects, the one nearest the cue (the one doing it).
-            fact = min(candidates, key=lambda f: (min(abs(c - value.start) for c in cues[f.relation]),
-                                                  self._anchor_distance(f, min(cues[f.relation], key=lambda c: abs(
-                                                      c - value.start)), anchors),
-                                                  self._anchor_distance(f, value.start, anchors)))
-            holds = self._consistent(fact, value)
-            outside = [s for s in stated if s.kind == "year" and fact.period and fact.kind != "year"
-                       and not fact.period[0] <= s.value.number <= fact.period[1]]
-            if outside and holds:
-                # The right person at the wrong time ("Serov was KGB chairman in 1941": only from 1954): the year is wrong.
-                found.append(Binding(fact, outside[0], False))
-            elif outside:
-                continue  # someone else at another time ("Yezhov headed the NKVD in 1937"): the facts do not say
-            else:
-                found.append(Binding(fact, value, holds))
+            # The value speaks of the fact whose cue is nearest it; between subjects, the one nearest the value.
+            candidates.sort(key=lambda f: (min(abs(c - value.start) for c in cues[f.relation]),
+                                           self._anchor_distance(f, value.start, anchors)))
+            judged = [self._judge(fact, value, stated) for fact in candidates]
+            judged = [binding for binding in judged if binding is not None]
+            if not judged:
+                continue
+            # Wrong only when no fact the question may mean agrees: "Beria signed Order 001223 and Serov the
+            # Instructions" holds two true claims though "Serov" stands nearer the Order; "Serov was deputy head
+            # of the NKGB" is true of the deputy though "head" is a cue too.
+            agreeing = [binding for binding in judged if binding.holds]
+            found.append(agreeing[0] if agreeing else judged[0])
         return found
+
+    def _judge(self, fact: Fact, value: Stated, stated: list[Stated]) -> Binding | None:
+        holds = self._consistent(fact, value)
+        outside = [s for s in stated if s.kind == "year" and fact.period and fact.kind != "year"
+                   and not fact.period[0] <= s.value.number <= fact.period[1]]
+        if outside and holds:
+            # The right person at the wrong time ("Serov was KGB chairman in 1941": only from 1954): the year is wrong.
+            return Binding(fact, outside[0], False)
+        if outside:
+            return None  # someone else at another time ("Yezhov headed the NKVD in 1937"): the facts do not say
+        return Binding(fact, value, holds)
 
     def _applies(self, fact: Fact, anchors, years: list[float], places: set[str]) -> bool:
         # A relation that is always about one subject ("could take 200 kg": the Instructions) stands for it.

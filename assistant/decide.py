@@ -19,9 +19,8 @@ from assistant.vocabulary import Lexicon
 from config import Policy
 from corpus.text import fold
 
-TYPED_AMONG = 3  # the kind of answer asked for is sought among this many of the best candidates
-CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped", "named", "about",
-                      "relation")
+TYPED_AMONG = 3  # the decision reads this many of the best candidates
+CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "named", "about", "relation")
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,15 @@ class Decision:
 
 def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon) -> dict[str, float]:
     """The features P(answerable) is computed from (the calibration reads them too)."""
-    best = evidence.best
-    features = {name: best.features[name] for name in CANDIDATE_FEATURES} if best else {}
+    top = evidence.candidates[:TYPED_AMONG]
+    # The evidence of the few best candidates, not of the first alone: whether the sources answer does not hang
+    # on which of two close sentences the weights put first.
+    features = {name: max(c.features[name] for c in top) for name in CANDIDATE_FEATURES} if top else {}
     content = [w for w in question.content if len(w) > 2]
     features["unknown"] = (sum(not lexicon.knows(w) for w in content) / len(content)) if content else 0.0
     # A name the corpus never uses ("Varėna", "Tartu" when no text names it): the sources cannot be about it.
     written = [w for i, w in enumerate(question.written) if i and w[:1].isupper() and len(w) > 3]
     features["unknown_names"] = float(any(not lexicon.knows(fold(w)) for w in written)) if question.language != "de" else 0.0
-    top = evidence.candidates[:TYPED_AMONG]
     features["typed_any"] = float(question.asks != "other" and any(c.features["typed"] for c in top))
     features["english"] = float(question.language == "en")
     features["named"] = float(bool(question.mentions.subjects))

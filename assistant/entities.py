@@ -33,13 +33,15 @@ class EntityFinder:
         self.documents = frozenset(sid for sid, s in corpus.subjects.items() if s.is_document)
         relations = base.relations if base else {}
         self._cues = {code: FormMatcher([(cue, rid) for rid, relation in relations.items()
-                                         for lang in dict.fromkeys((code, "en")) for cue in relation.cues.get(lang, ())])
+                                         for lang in dict.fromkeys((code, "en")) for cue in relation.cues.get(lang, ())],
+                                        typos=False)
                       for code in dict.fromkeys(("en", *languages))}
 
     def relations(self, words, language: str) -> tuple[tuple[str, int], ...]:
         """(relation id, token position) for every relation cue word of the language (and English) in the words."""
         matcher = self._cues.get(language) or self._cues["en"]
-        return tuple((m.payload, m.start) for m in matcher.find(words))
+        # One word may state several relations ("signed in" dates a document and names where it was signed).
+        return tuple((m.payload, m.start) for m in matcher.find(words, overlapping=True))
 
     def find(self, words, document_spans=()) -> tuple[EntityMention, ...]:
         """Entity mentions in folded words, leaving out those inside a document's name given as

@@ -64,6 +64,7 @@ class PhraseSet:
 class Language:
     code: str
     name: str
+    position: int  # where the language stands in lists (kiosk buttons, messages)
     stemmer_name: str | None
     wordfreq: str | None
     asks: dict[str, PhraseSet]
@@ -87,7 +88,9 @@ class Language:
 
     @classmethod
     def from_file(cls, path: Path) -> "Language":
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # Every value is text: with YAML's default rules "yes", "no" and "on" (English tags, a stop word, the
+        # order word "no") would load as booleans.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
 
         def phrases(key: str) -> PhraseSet:
             return PhraseSet(str(p) for p in data.get(key) or [])
@@ -95,8 +98,13 @@ class Language:
         def words(key: str) -> frozenset[str]:
             return frozenset(fold(str(w)) for w in data.get(key) or [])
 
+        def optional(key: str) -> str | None:
+            value = data.get(key)
+            return None if value in (None, "", "null", "~") else value
+
         return cls(
-            code=data["code"], name=data["name"], stemmer_name=data.get("stemmer"), wordfreq=data.get("wordfreq"),
+            code=data["code"], name=data["name"], stemmer_name=optional("stemmer"), wordfreq=optional("wordfreq"),
+            position=int(data.get("position") or 99),
             asks={kind: PhraseSet(str(p) for p in data.get("asks", {}).get(kind) or []) for kind in ANSWER_KINDS},
             yes_no_openers=phrases("yes_no_openers"), yes_no_particles=phrases("yes_no_particles"),
             tags=phrases("tags"), hearsay=phrases("hearsay"), choice=phrases("choice"),
@@ -143,10 +151,12 @@ class Language:
 
 
 class Languages:
-    """Every language with a file in the folder; English first (the corpus's language and the fallback)."""
+    """Every language with a file in the folder, in the order of their `position`; English first (the corpus's
+    language and the fallback)."""
 
     def __init__(self, folder: Path = LANG_DIR) -> None:
-        found = {lang.code: lang for lang in map(Language.from_file, sorted(folder.glob("*.yaml")))}
+        found = {lang.code: lang for lang in sorted(map(Language.from_file, folder.glob("*.yaml")),
+                                                    key=lambda lang: (lang.position, lang.code))}
         if DEFAULT_LANGUAGE not in found:
             raise ValueError(f"{folder} has no {DEFAULT_LANGUAGE}.yaml; the fixed phrases fall back to it")
         self._languages = {DEFAULT_LANGUAGE: found.pop(DEFAULT_LANGUAGE), **found}

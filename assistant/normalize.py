@@ -91,7 +91,8 @@ class Normalizer:
         for position, match in enumerate(matches):
             word = match.group(0)
             following = fold(matches[position + 1].group(0)).strip(".") if position + 1 < len(matches) else ""
-            understood, kind = self._rewrite(word, previous, following, language)
+            dotted = text[match.end():match.end() + 1] == "." and text[match.end() + 1:match.end() + 2].isalpha()
+            understood, kind = self._rewrite(word, previous, following, language, dotted)
             pieces.append(text[last:match.start()])
             pieces.append(understood)
             last = match.end()
@@ -101,9 +102,10 @@ class Normalizer:
         pieces.append(text[last:])
         return "".join(pieces), tuple(rewrites)
 
-    def _rewrite(self, word: str, previous: str, following: str, language: Language) -> tuple[str, str]:
+    def _rewrite(self, word: str, previous: str, following: str, language: Language, dotted: bool = False) -> tuple[str, str]:
         folded = fold(word)
-        if folded in language.chat:
+        if folded in language.chat and not dotted and not (word.isupper() and len(word) <= 2):
+            # "u" is "you", but the "U" of "U.S." and a capital "R" or "N" are letters of a name.
             return _same_case(language.chat[folded], word), "chat"
         if word[:1] in "'’" and word[1:].isdigit():  # "'41"
             return f"19{word[1:]}", "year"

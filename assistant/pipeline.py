@@ -60,7 +60,7 @@ class Pipeline:
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])
         self.premise = PremiseChecker(self.knowledge, subjects, languages, policy,
                                       encode=self.retriever.encoders[space].encode_queries, space=space)
-        self.selector = Selector(self.knowledge, self.search, policy)
+        self.selector = Selector(self.knowledge, policy)
         self.decider = Decider(self.lexicon, policy)
         self.composer = Composer(self.knowledge, languages)
 

@@ -120,7 +120,11 @@ class PremiseChecker:
         document = self.subjects[document_id]
         own = {m for a in document.attributes.values() for m in a.mentions} | set(document.compatible)
         found = []
+        names = [(m.start, m.end) for m in question.mentions.aliases if m.subject in self.documents]
         for mention in question.mentions.attributes:
+            if any(start <= mention.start and mention.end <= end and end - start > mention.end - mention.start
+                   for start, end in names):
+                continue  # the "Serov" of "Serov Instructions" names the document, not its signer
             compatible = mention.text in own or f"{mention.subject}.{mention.attribute}" in document.compatible
             if mention.subject == document.id or compatible or (only_owner and mention.subject != only_owner):
                 continue
@@ -159,9 +163,11 @@ class PremiseChecker:
                                if c.fact.relation in RELATION_ORDER else len(RELATION_ORDER))
         for contradiction in ordered_facts[:MAX_CORRECTED]:
             holders = sorted(self.fact_sentences.get(contradiction.fact.id, []), key=lambda i: -closeness(i))
-            if holders and self.knowledge.sentences[holders[0]].key not in chosen:
+            if not holders:
+                continue
+            if self.knowledge.sentences[holders[0]].key not in chosen:
                 chosen.append(self.knowledge.sentences[holders[0]].key)
-                claims.append(contradiction.stated.text)
+            claims.append(contradiction.stated.text)  # named even when its correcting sentence is already quoted
         if misconception is not None:
             refuting = sorted(self._refuting[misconception], key=lambda i: -closeness(i))
             chosen += [self.knowledge.sentences[i].key for i in refuting[:1]]
@@ -206,8 +212,9 @@ class PremiseChecker:
                 stating = {d for d, a in self.stated[i] if a == conflict.attribute} & pair
                 if sentence.key in chosen or sentence.key in exclude or not stating - covered:
                     continue
-                if not self.knowledge.passage(sentence).documents <= pair | set(question.documents):
-                    continue
+                documents = self.knowledge.passage(sentence).documents
+                if not documents & pair or not documents <= pair | set(question.documents):
+                    continue  # a correction of a mix-up quotes the documents themselves
                 chosen.append(sentence.key)
                 covered |= stating
                 if pair <= covered:

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from assistant.entities import EntityFinder, EntityMention
-from assistant.language import Language, LanguageDetector, cue_text
+from assistant.language import DEFAULT_LANGUAGE, Language, LanguageDetector, cue_text
 from assistant.normalize import Normalizer, Rewrite
 from assistant.subjects import Detection, SubjectDetector
 from corpus.text import fold, tokens
@@ -128,13 +128,19 @@ class Understanding:
 
     def parse(self, raw: object) -> Question:
         original = validate_question(raw)
-        code = self.detector.detect(original)
+        if not any(c.isalpha() for c in original):
+            code = DEFAULT_LANGUAGE  # ".", "?", "!!!", an emoji: no language to detect
+        else:
+            code = self.detector.detect(original)
         text, rewrites = self.normalizer.normalize(original, self.languages[code])
-        redetected = self.detector.detect(text)
-        if redetected != code:  # "wat r u" reads as English only once its chat spellings are undone
-            retry, retry_rewrites = self.normalizer.normalize(original, self.languages[redetected])
-            if self.detector.detect(retry) == redetected:
-                code, text, rewrites = redetected, retry, retry_rewrites
+        for candidate in dict.fromkeys((self.detector.detect(text), DEFAULT_LANGUAGE)):
+            # "wat r u", "whos serov" read as English only once their chat spellings are undone.
+            if candidate == code:
+                continue
+            retry, retry_rewrites = self.normalizer.normalize(original, self.languages[candidate])
+            if retry != original and self.detector.detect(retry) == candidate:
+                code, text, rewrites = candidate, retry, retry_rewrites
+                break
         language = self.languages[code]
         words = tuple(tokens(text))
         written = tuple(re.findall(r"[0-9]+(?:[.,][0-9]+)*|\w+", text))
@@ -152,7 +158,8 @@ class Understanding:
             values=tuple(_values(text, words, language)), mentions=mentions, entities=entities,
             relations=self.entities.relations(words, code) if self.entities else (),
             asks=parts[0].asks, parts=parts,
-            yes_no=_asks_confirmation(text, language), choice=_offers_choice(cue, language),
+            # Tags are looked for as typed too: "didnt he" is expanded to "did not he" by the chat table.
+            yes_no=_asks_confirmation(text, language) or _asks_confirmation(original, language), choice=_offers_choice(cue, language),
             comparison=language.comparison.search(cue), sequence=language.sequence.search(cue),
             joins=bool(language.naming.search(cue) or language.conjunctions.search(cue) or re.search(r"[,;/&+]", text)),
             negated=language.negations.search(cue),
@@ -256,9 +263,11 @@ def _unit(following_word: str, next_chars: str) -> str:
 
 
 def _token_positions(text: str) -> dict[int, int]:
-    """Character offset of each token's start in the text -> its index in tokens(text) (folding keeps offsets
-    for the scripts used here; a mismatch just leaves a number without a position)."""
-    folded = fold(text)
-    if len(folded) != len(text):
-        return {}
-    return {m.start(): i for i, m in enumerate(re.finditer(r"[0-9]+(?:[.,][0-9]+)*|\w+", folded))}
+    """Character offset in the text of each token's start -> its index in tokens(text). Folding may change the
+    length ("№" is "no", "ß" is "ss"), so the folded text is built character by character with a map back."""
+    folded, origin = [], []
+    for offset, char in enumerate(text):
+        piece = fold(char)
+        folded.append(piece)
+        origin += [offset] * len(piece)
+    return {origin[m.start()]: i for i, m in enumerate(re.finditer(r"[0-9]+(?:[.,][0-9]+)*|\w+", "".join(folded)))}

@@ -21,6 +21,8 @@ from config import Policy
 from index import HybridRetriever, PassageHit
 from index.store import MULTILINGUAL, PRIMARY
 
+MISSING_DOCUMENT_K = 10  # passages searched for a compared document none of the hits is about
+
 # Attributes whose mention ties a question to a document even when it names none ("could they take 100 kg?").
 IMPLYING_ATTRIBUTES = ("purpose", "number", "publication")
 FEATURES = ("sentence", "second", "question", "passage", "overlap", "typed", "untyped", "rank", "named", "about",
@@ -88,7 +90,7 @@ class Retriever:
                 timings[f"encode {space}"] = timings.get(f"encode {space}", 0.0) + time.perf_counter() - started
         return vectors
 
-    def plan(self, question: Question) -> tuple[list[str], list[str]]:
+    def plan(self, question: Question) -> tuple[list[str] | None, list[str]]:
         """(documents whose passages may be quoted, other subjects whose passages may be quoted even when they
         are about a document). The documents are those the question names, or, naming none, those whose
         attributes it mentions ("100 kg" is the Instructions'); a passage about a document is also allowed when
@@ -97,7 +99,9 @@ class Retriever:
         if not documents:
             documents = sorted({m.subject for m in question.mentions.attributes if m.attribute in IMPLYING_ATTRIBUTES})
         others = sorted(question.mentions.subjects - set(self.knowledge.documents))
-        return documents, others
+        # Naming no document and implying none, the question may be answered from any passage (the selection
+        # still never mixes the documents of the quoted passages).
+        return documents or None, others
 
     def search(self, question: Question, k: int | None = None, query: dict[str, np.ndarray] | None = None,
                timings: dict[str, float] | None = None) -> Evidence:
@@ -127,7 +131,7 @@ class Retriever:
         for document in documents:
             if document in covered:
                 continue
-            found = self.retriever.search(question.text, k=3, spaces=tuple(query), query_vectors=query,
+            found = self.retriever.search(question.text, k=MISSING_DOCUMENT_K, spaces=tuple(query), query_vectors=query,
                                           only_documents=[document], terms=list(question.lexical)).hits
             about = [h for h in found if document in h.passage.documents]
             if about:
@@ -135,15 +139,13 @@ class Retriever:
                 covered |= about[0].passage.documents
         return extra
 
-    def candidates(self, question: Question, evidence: Evidence, asks: str | None = None,
-                   query: dict[str, np.ndarray] | None = None) -> list[Candidate]:
-        """Every sentence of the hit passages with its features, scored and sorted best first. `asks` and
-        `query` score for one part of a question (select.py) instead of the whole."""
+    def candidates(self, question: Question, evidence: Evidence) -> list[Candidate]:
+        """Every sentence of the hit passages with its features, scored and sorted best first."""
         knowledge = self.knowledge
-        query = query or evidence.query
+        query = evidence.query
         lead = evidence.lead
         second = next((s for s in query if s != lead), lead)
-        asks = asks or question.asks
+        asks = question.asks
         lead_vectors, second_vectors = knowledge.vectors(lead), knowledge.vectors(second)
         weights = self.policy.sentence_weights
         terms = question.terms

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.knowledge import Knowledge
 from assistant.premise import Premise
 from assistant.question import Question
-from assistant.retrieve import Candidate, Evidence, Retriever
+from assistant.retrieve import Candidate, Evidence, holds
 from config import Policy
 
 
@@ -29,9 +29,8 @@ class Selection:
 
 
 class Selector:
-    def __init__(self, knowledge: Knowledge, retriever: Retriever, policy: Policy) -> None:
+    def __init__(self, knowledge: Knowledge, policy: Policy) -> None:
         self.knowledge = knowledge
-        self.retriever = retriever
         self.quoting = policy.quoting
         base = knowledge.corpus.facts
         self.facts_by_subject: dict[str, list] = {}
@@ -62,8 +61,8 @@ class Selector:
             for part in question.parts:
                 if part.asks == "other":
                     continue
-                ranked = self.retriever.candidates(question, evidence, asks=part.asks)
-                top = next((c for c in ranked[:PART_CANDIDATES] if c.features["typed"]
+                top = next((c for c in candidates[:PART_CANDIDATES]
+                            if holds(c.sentence, part.asks, question, self.knowledge.person_words)
                             and self._documents(c.sentence.passage_index) <= allowed), None)
                 if top is not None:
                     self._add(chosen, top.sentence.key, front=1)

@@ -175,10 +175,13 @@ def main() -> None:
     parser.add_argument("--questions", nargs="*", type=Path, default=list(DEFAULT_QUESTION_FILES))
     parser.add_argument("--dry-run", action="store_true", help="print the policy instead of writing it")
     args = parser.parse_args()
-    from serov_qa.cli import load_assistant_or_exit
+    from assistant.pipeline import load
 
     settings = Settings()
-    pipeline = load_assistant_or_exit(settings)
+    try:
+        pipeline = load(settings)
+    except Exception as exc:  # noqa: BLE001 - a script: say what failed and stop
+        raise SystemExit(f"error: cannot load the assistant: {exc}") from None
     questions = [q for q in load_questions(args.questions) if q.split == "tune"]
     traces = [pipeline.trace(q.question) for q in questions]
     sentence_weights = fit_sentence_weights(traces, questions, pipeline.corpus)

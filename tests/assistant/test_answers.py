@@ -127,29 +127,17 @@ def test_a_correction_never_names_a_true_word_of_the_visitors(assistant):
     assert answer.status == "corrected" and answer.corrected_claims == ["001223"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "relation cues never overlap (assistant/entities.py): 'signed in' takes 'signed' from the date cue, so a "
-    "year of signing no document has is never checked and the question is answered as if it were true"))
 def test_a_wrong_year_of_signing_is_corrected(assistant):
     assert assistant.answer("Was Order 001223 signed in 1942?").status == "corrected"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a one-edit match of the English date cue 'start*' takes German 'starb' before the died cue 'starb*' is "
-    "tried, so a wrong year of death asked in German is answered, not corrected"))
 def test_a_wrong_year_of_death_asked_in_german_is_corrected(assistant):
     assert assistant.answer("Stimmt es, dass Serow 1970 starb?").status == "corrected"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/retrieve.py plan() gives [] for a question naming no document, so only passages about no "
-    "document are searched: the Serov Instructions' 100 kg never reaches 'How much could a family take?'"))
 def test_a_question_naming_no_document_reaches_the_documents_passages(assistant):
     assert "100 kg" in assistant.answer("How much could a family take?").answer
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/claims.py binds the 'Serov' of '… and Serov the Instructions' (one verb for two documents) to "
-    "Order 001223's signer: two true claims are corrected"))
 def test_two_true_claims_with_one_verb_are_not_corrected(assistant):
     assert assistant.answer("Beria signed Order 001223 and Serov the Instructions, right?").status != "corrected"

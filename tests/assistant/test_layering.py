@@ -84,10 +84,7 @@ def project_imports(package: str) -> list[tuple[str, int, str]]:
 
 @pytest.mark.parametrize("package", [
     "config", "corpus", "index", "assistant", "server",
-    pytest.param("evaluation", marks=pytest.mark.xfail(strict=True, reason=(
-        "evaluation/calibrate.py main() imports serov_qa.cli.load_assistant_or_exit: evaluation reaches up into "
-        "the CLI package; assistant.pipeline.load(settings) is the one way to load the pipeline"))),
-    "benchmarks",
+    "evaluation", "benchmarks",
 ])
 def test_each_package_imports_only_the_floors_below_it(package):
     wrong = [(f, line, top) for f, line, top in project_imports(package) if top not in ALLOWED[package]]

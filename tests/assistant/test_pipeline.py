@@ -107,10 +107,6 @@ def test_the_walk_goes_one_way(logged_pipeline):
     assert [entry.split(".")[0] for entry in log] == STAGES
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/select.py Selector.select calls back into the retrieve stage (Retriever.candidates, once per part) "
-    "for a two-part question, against pipeline.py's 'none calls back into an earlier one': the per-part scores "
-    "could come with the Evidence"))
 def test_the_walk_goes_one_way_for_a_two_part_question(logged_pipeline):
     pipeline, log = logged_pipeline
     pipeline.trace("Who signed Order 0054 and how many categories did it list?")

@@ -118,33 +118,18 @@ def test_a_negated_value_is_not_checked_but_the_affirmed_one_is(real):
 
 # --- known misses: strict xfails, each naming what is wrong ----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/claims.py bindings(): among facts with an equally near cue, the tie is broken by the subject "
-    "nearest the cue, not the one nearest the value, so the 'Serov' of '… and Serov the Instructions' (one verb "
-    "for both) is bound to Order 001223's signer and contradicted; the module's own docstring calls this two "
-    "true claims"))
 def test_one_verb_for_two_documents_binds_each_name_to_its_own_document(real):
     assert corrected(real, "Beria signed Order 001223 and Serov the Instructions") == set()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/entities.py EntityFinder.relations uses corpus.forms.FormMatcher.find without overlapping, and a "
-    "typo-tolerant match counts as much as an exact one: 'take' is taken by deported_count's 'taken' (one edit), "
-    "so baggage_limit's exact 'take' is never found and '200 kg' is bound to no fact"))
 def test_a_wrong_baggage_limit_without_each_is_corrected(real):
     assert "serov_instructions.baggage" in corrected(real, "Could a family take 200 kg?")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the same non-overlapping, typo-tolerant relation matching: German 'starb' is taken by the English date cue "
-    "'start*' (one edit in the prefix) before the died cue 'starb*' is tried, so the year is bound to no fact"))
 def test_a_wrong_year_of_death_in_german_is_corrected(real):
     assert "ivan_serov.died" in corrected(real, "Stimmt es, dass Serow 1970 starb?")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the same: lt 'išleistas' is taken by the signer cue 'išleid*' and ru 'издан' by 'издал*' (one edit each), so "
-    "the issued_in cues 'išleist*' and 'издан*' are never found and the wrong place is bound to no fact"))
 @pytest.mark.parametrize("text", ["Ar įsakymas Nr. 0054 buvo išleistas Taline?", "Приказ 0054 был издан в Таллине?"])
 def test_a_wrong_place_of_issue_in_lithuanian_and_russian_is_corrected(real, text):
     assert "order_0054.place" in corrected(real, text)
@@ -158,9 +143,6 @@ def test_a_wrong_year_of_signing_is_corrected(real):
     assert "order_001223.date" in corrected(real, "Was Order 001223 signed in 1942?")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/lang/en.yaml chat rewrites the single letter 'u' to 'you' inside the abbreviation 'U.S.' "
-    "('the You.S. House'), so the U.S. House is not found and nothing is checked"))
 def test_the_kersten_committee_of_the_us_house_holds(real):
     assert "kersten_committee.body" in holding(real, "Was the Kersten Committee a committee of the U.S. House?")
 

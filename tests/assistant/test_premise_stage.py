@@ -143,10 +143,6 @@ def test_several_wrong_values_are_all_corrected_the_signer_first(pipeline, check
     assert "Ivan Serov died in Moscow on 1 July 1990." in quoted
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/premise.py check(): the visitor's words of a contradiction are added to `claims` only when its "
-    "correcting sentence is not already quoted, so when one sentence states two true values (place and date of "
-    "Order 0054) the note names only one of the two wrong ones"))
 def test_two_wrong_values_corrected_by_one_sentence_are_both_named(check):
     _, premise = check("Was Order 0054, dated 1944, issued in Tallinn?")
     assert set(premise.claims) == {"1944", "Tallinn"}
@@ -208,10 +204,6 @@ def test_a_mix_up_is_corrected_with_a_sentence_on_each_document(pipeline, check)
     assert premise.claims == ("100 kg",) and premise.documents == {"order_001223", "serov_instructions"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/premise.py _conflict_quotes: a sentence 'states' a document's signer whenever it names the signer "
-    "(a mention of the attribute), and a passage about no document passes the passage filter, so the mix-up "
-    "'Beria signed the Serov Instructions' is corrected with 'Ivan Serov died in Moscow on 1 July 1990.'"))
 def test_a_mix_up_is_corrected_only_with_sentences_about_the_documents_concerned(pipeline, check):
     _, premise = check("When did Beria sign the Serov Instructions?")
     knowledge = pipeline.knowledge
@@ -220,10 +212,6 @@ def test_a_mix_up_is_corrected_only_with_sentences_about_the_documents_concerned
         assert passage.documents & {"serov_instructions", "order_001223"}, passage.id
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "corpus/facts.py value_holders (behind `states` and Knowledge.fact_sentences) matches the signer's name by "
-    "substring of the document's name too: 'The Serov Instructions bear no date and no number.' is listed as "
-    "stating who signed the Serov Instructions, and may be quoted as the correction"))
 def test_only_sentences_that_state_the_value_are_listed_for_a_fact(tiny_corpus):
     listed = [tiny_corpus.by_id[pid].sentences[i] for pid, i in tiny_corpus.fact_sentences["serov_instructions.signer"]]
     assert listed == ["The Serov Instructions were signed by Ivan Serov, deputy head of the NKGB."]

@@ -59,10 +59,6 @@ def test_language(parse, text, language):
     assert parse(text).language == language
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/question.py Understanding.parse applies the English chat table only when the first detection "
-    "says English or a first normalisation changes the detection: py3langid calls 'whos serov' Lithuanian, "
-    "'whos' is never expanded and the visitor is answered in Lithuanian (on the shipped corpus too)"))
 def test_a_chat_spelling_makes_a_short_question_english(parse):
     assert parse("whos serov").language == "en"
 
@@ -148,10 +144,6 @@ def test_values_know_their_token_position(parse):
     assert question.words[value.position] == "1970"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/question.py _token_positions gives up (returns {}) when fold() changes the text's length, and "
-    "then every number is dropped: an ellipsis '…' (NFKD: '...'), '№' (NFKD: 'No') or German 'ß' "
-    "(casefold: 'ss') anywhere in the question removes all its years, counts and measures"))
 @pytest.mark.parametrize("text", ["Serov died in 1970…", "Правда ли, что приказ № 001223 подписан в 1941 году?",
                                   "Serow starb 1970, das weiß ich"])
 def test_one_character_that_folds_to_two_does_not_drop_the_questions_numbers(parse, text):
@@ -182,16 +174,10 @@ def test_open_questions_are_not_yes_no(parse, text):
     assert not parse(text).yes_no
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/lang/en.yaml: unquoted yes/no/on in YAML lists load as booleans (tags 'yes' and 'no' become "
-    "'true' and 'false'), so '…, yes?' is no tag question"))
 def test_a_question_ending_in_yes_asks_for_confirmation(parse):
     assert parse("Serov died in 1970, yes?").yes_no
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/lang/en.yaml chat expands 'didnt' to 'did not' before the tags are matched, so the tag "
-    "'didnt he' typed without its apostrophe no longer ends the question (with it, it does)"))
 def test_a_tag_typed_without_its_apostrophe_still_asks_for_confirmation(parse):
     assert parse("Serov died in 1970, didnt he?").yes_no
 
