@@ -321,13 +321,17 @@ def entity_forms(base: FactBase, subjects: dict) -> list[tuple[str, str]]:
     return pairs
 
 
-def value_holders(fact: Fact, sentence: str, entities: dict[str, Entity], matcher) -> bool:
-    """Whether a sentence states one of the fact's values (the check behind `states`)."""
+def value_holders(fact: Fact, sentence: str, entities: dict[str, Entity], matcher, documents=None) -> bool:
+    """Whether a sentence states one of the fact's values (the check behind `states`); `documents` finds the
+    documents' names, inside which a name is not a value."""
     from corpus.text import tokens
 
     values = (*fact.values, *fact.disputed)
     if fact.kind in ENTITY_KINDS:
-        found = {m.payload for m in matcher.find(tokens(sentence))}
+        words = tokens(sentence)
+        names = [(m.start, m.end, m.payload) for m in documents.find(words)] if documents is not None else []
+        found = {m.payload for m in matcher.find(words)
+                 if not any(s < m.end and m.start < e and entities[m.payload].subject != doc for s, e, doc in names)}
         return bool(found & set(values))
     numbers = numbers_in(sentence)
     if fact.kind == "year":
@@ -347,10 +351,12 @@ def check_states(base: FactBase, subjects: dict, passages: dict, problems: list,
     from corpus.loader import Problem
 
     matcher = FormMatcher(entity_forms(base, subjects))
+    # A document's name is no mention of its signer: "The Serov Instructions bear no date" names no signer.
+    documents = FormMatcher([(alias, sid) for sid, s in subjects.items() if s.is_document for alias in s.aliases])
     found: dict[str, list[tuple[str, int]]] = {}
     for fact in base.facts:
         holders = [(pid, i) for pid in fact.states for i, sentence in enumerate(passages[pid].sentences)
-                   if value_holders(fact, sentence, base.entities, matcher)]
+                   if value_holders(fact, sentence, base.entities, matcher, documents)]
         if not holders:
             problems.append(Problem(path, fact.line, f"fact {fact.id}: no sentence of "
                                     f"{', '.join(fact.states)} states its value; fix the passage or `states`"))

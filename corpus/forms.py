@@ -41,16 +41,18 @@ def _close(word: str, wanted: str) -> bool:
     return len(wanted) >= TYPO_MIN_LENGTH and word[:1] == wanted[:1] and OSA.distance(word, wanted, score_cutoff=1) <= 1
 
 
-def _word_matches(word: str, wanted: str, prefix: bool) -> bool:
+def _word_matches(word: str, wanted: str, prefix: bool, typos: bool) -> bool:
     if prefix and len(wanted) >= MIN_PREFIX:
-        return word.startswith(wanted) or (len(word) >= len(wanted) and _close(word[:len(wanted)], wanted))
-    return word == wanted or _close(word, wanted)
+        return word.startswith(wanted) or (typos and len(word) >= len(wanted) and _close(word[:len(wanted)], wanted))
+    return word == wanted or (typos and _close(word, wanted))
 
 
 class FormMatcher:
-    """find(words) -> non-overlapping matches of any form, longest first."""
+    """find(words) -> non-overlapping matches of any form, longest first; exact matches before those with a typo.
+    `typos=False` for cue words: one edit turns too many common words into others ("starb" into "start")."""
 
-    def __init__(self, entries) -> None:
+    def __init__(self, entries, typos: bool = True) -> None:
+        self.typos = typos
         self._by_length: list[tuple[tuple[tuple[str, bool], ...], object, str]] = []
         for form, payload in entries:
             words = form_words(form)
@@ -67,13 +69,16 @@ class FormMatcher:
         candidates = sorted({(p, start) for start, word in enumerate(words) for p in self._by_letter.get(word[:1], ())})
         found: list[Match] = []
         taken = [False] * len(words)
-        for position, start in candidates:  # longest forms first (the list is sorted by length)
-            pattern, payload, form = self._by_length[position]
-            n = len(pattern)
-            if start + n > len(words) or (not overlapping and any(taken[start:start + n])):
-                continue
-            if all(_word_matches(words[start + i], w, p) for i, (w, p) in enumerate(pattern)):
-                found.append(Match(start, start + n, payload, form))
-                if not overlapping:
-                    taken[start:start + n] = [True] * n
+        for typos in ((False, True) if self.typos else (False,)):  # "take" is the cue "take" before it is "taken"
+            for position, start in candidates:  # longest forms first (the list is sorted by length)
+                pattern, payload, form = self._by_length[position]
+                n = len(pattern)
+                if start + n > len(words) or (not overlapping and any(taken[start:start + n])):
+                    continue
+                if overlapping and any(m.start == start and m.payload == payload for m in found):
+                    continue
+                if all(_word_matches(words[start + i], w, p, typos) for i, (w, p) in enumerate(pattern)):
+                    found.append(Match(start, start + n, payload, form))
+                    if not overlapping:
+                        taken[start:start + n] = [True] * n
         return sorted(found, key=lambda m: (m.start, -m.end))

@@ -186,11 +186,6 @@ def test_mix_ups(pipeline, parse, text, expected):
     assert [(c.named, c.owner, c.attribute, c.mention) for c in found] == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/premise.py _conflicts does not leave out attribute mentions inside a document's own name (as "
-    "_attributes_stated does for sentences): in 'Why do the Serov Instructions carry the number 001223?', checked "
-    "both ways as a fusion, the 'Serov' of 'Serov Instructions' counts as Order 001223 given Serov's signer, and "
-    "the answer tells the visitor the sources say otherwise about \"Serov\" (the real pipeline does the same)"))
 def test_a_name_inside_a_documents_name_is_no_mix_up(pipeline, parse):
     found = pipeline.premise.conflicts(parse("Why do the Serov Instructions carry the number 001223?"))
     assert [(c.named, c.owner, c.attribute, c.mention) for c in found] == [
