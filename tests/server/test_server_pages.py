@@ -14,7 +14,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from assistant import Answer
-from assistant.messages import LANGUAGES
+from assistant.language import LANGUAGES
 from server.i18n import I18N_DIR, load_translations
 from server.questionlog import QuestionLog
 
@@ -81,13 +81,16 @@ def test_the_translations_embedded_in_the_kiosk_are_escaped(client):
 
 
 # -- widget ---------------------------------------------------------------------------------------
-def test_widget_js_is_small_and_never_uses_inner_html(client):
-    response = client.get("/widget.js")
+def test_widget_js_is_small_compressed_and_never_uses_inner_html(client):
+    response = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
-    assert len(response.content) < 15_000
-    for script in ("widget.js", "kiosk.js"):
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < 8_000  # what travels: the widget with its answer view
+    assert len(response.content) < 25_000
+    assert "SerovAnswerView" in response.text and "/*" not in response.text  # bundled, comments left out
+    for script in ("widget.js", "kiosk.js", "answerview.js"):
         source = (STATIC / script).read_text(encoding="utf-8")
         assert not re.search(r"\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write|\beval\(", source), script
 
@@ -113,7 +116,7 @@ def test_every_language_has_every_text_and_its_own_suggestions():
             same = [k for k, v in language.strings.items() if v == english.strings[k]]
             assert not same, f"{code}: untranslated {same}"
         for text in language.strings.values():
-            assert set(re.findall(r"\{(\w+)\}", text)) <= {"max", "seconds", "n"}
+            assert set(re.findall(r"\{(\w+)\}", text)) <= {"max", "seconds", "n", "title", "claims", "a", "b"}
 
 
 def test_the_suggestions_cover_the_three_documents_and_the_deportation():
