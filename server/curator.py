@@ -305,14 +305,19 @@ def question_file(groups: list[QuestionGroup], now: datetime | None = None) -> s
     return "\n".join(lines) + "\n"
 
 
-@protected.post("/questions/export.yaml")
-async def questions_yaml(request: Request) -> Response:
+async def posted_choice(request: Request) -> tuple[dict[str, list[str]], object, list[QuestionGroup]]:
+    """A form of the question log page: its fields, the log, and the questions ticked in it."""
     fields = await form_fields(request)
     check_form(request, fields)
     log = request.app.state.server.questions
     if log is None:
         raise HTTPException(503, "the question log cannot be opened")
-    chosen = _chosen(log, fields.get("key", []))
+    return fields, log, _chosen(log, fields.get("key", []))
+
+
+@protected.post("/questions/export.yaml")
+async def questions_yaml(request: Request) -> Response:
+    _fields, _log, chosen = await posted_choice(request)
     if not chosen:
         raise HTTPException(422, "choose at least one question to export")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
@@ -322,12 +327,7 @@ async def questions_yaml(request: Request) -> Response:
 
 @protected.post("/questions/review")
 async def review(request: Request) -> Response:
-    fields = await form_fields(request)
-    check_form(request, fields)
-    log = request.app.state.server.questions
-    if log is None:
-        raise HTTPException(503, "the question log cannot be opened")
-    chosen = _chosen(log, fields.get("key", []))
+    fields, log, chosen = await posted_choice(request)
     log.mark_reviewed(sorted({g.normalized for g in chosen}), reviewed=(fields.get("action") or [""])[0] != "unreview")
     back = (fields.get("back") or [""])[0]
     return RedirectResponse("/curator/questions" + (f"?{back}" if back and "\n" not in back else ""), status_code=303)
