@@ -126,7 +126,12 @@
     View.retranslate(document, t);
     document.querySelectorAll("[data-i18n-alt]").forEach(function (node) { node.alt = t(node.dataset.i18nAlt); });
     document.querySelectorAll("button.lang").forEach(function (button) {
-      button.setAttribute("aria-pressed", button.dataset.lang === code ? "true" : "false");
+      var pressed = button.dataset.lang === code;
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+      // On a phone the languages may scroll sideways: the chosen one stays in sight.
+      if (pressed && button.parentNode.parentNode.scrollWidth > button.parentNode.parentNode.clientWidth) {
+        button.scrollIntoView({ block: "nearest", inline: "nearest" });
+      }
     });
     startSuggestions(code);
     if (idleDialog.open) updateWarning();

@@ -145,6 +145,8 @@
   var sug = el("ul", "sug");
   var log = el("div", "log");
   log.setAttribute("aria-live", "polite");
+  log.setAttribute("role", "log");
+  log.tabIndex = 0;  // it scrolls on its own: a keyboard can scroll it too
   var empty = label("p", "empty", "empty");
   log.appendChild(empty);
   panel.append(head, form, fieldError, sug, log);
