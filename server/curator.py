@@ -10,6 +10,7 @@ become gold questions.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -27,6 +28,7 @@ from server.questionlog import STATUSES, QuestionGroup
 PAGE_SIZE = 100
 LOW_CONFIDENCE = 0.6  # answers below it are worth a curator's look even though they were given
 LANG_COOKIE = "serov_qa_curator_lang"
+FAILED_SIGN_IN_DELAY = 0.5  # seconds
 FILTERS = {  # the statuses each filter shows
     "all": STATUSES, "unanswered": ("abstained",), "corrected": ("corrected",), "answered": ("answered",),
     "low": ("answered", "corrected"),
@@ -135,6 +137,7 @@ async def login(request: Request) -> Response:
     fields = await form_fields(request)
     target = _safe_next((fields.get("next") or [""])[0])
     if not desk.token_matches((fields.get("token") or [""])[0]):
+        await asyncio.sleep(FAILED_SIGN_IN_DELAY)  # guessing the token costs time
         return render(request, "curator_login.html", status_code=401, next=target, failed=True, signed_out=False)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, desk.issue(), max_age=SESSION_SECONDS, path=COOKIE_PATH, httponly=True,
