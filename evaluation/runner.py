@@ -21,6 +21,9 @@ from tqdm import tqdm
 from corpus.loader import subject_ids
 from evaluation import metrics
 from evaluation.questions import DEFAULT_QUESTION_FILES, GoldQuestion, QuestionFileError, load_questions
+from evaluation.report import LANGUAGES as REPORT_LANGUAGES
+from evaluation.report import METRICS as REPORT_METRICS
+from evaluation.report import ReportView, load_previous, plain_reason
 
 # Metrics where lower is better: a threshold is a maximum for these, a minimum for the rest.
 LOWER_IS_BETTER = {"conflation_rate", "false_abstention_rate", "false_correction_rate", "latency_p50_ms",
@@ -221,8 +224,12 @@ def print_summary(evaluations: list[Evaluation], console: Console | None = None)
         console.print(breakdown)
 
 
-def write_report(evaluations: list[Evaluation], report_dir: Path, thresholds: dict[str, float], missed: list[str]) -> None:
+def write_report(evaluations: list[Evaluation], report_dir: Path, thresholds: dict[str, float], missed: list[str],
+                 previous: Path | None = None) -> None:
+    """results.json, report.html and junit.xml. The report compares with `previous` (a results.json),
+    by default with the results.json this run replaces."""
     report_dir.mkdir(parents=True, exist_ok=True)
+    earlier = load_previous(previous if previous is not None else report_dir / "results.json")  # before it is overwritten
     main = evaluations[0]
     payload = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -233,10 +240,11 @@ def write_report(evaluations: list[Evaluation], report_dir: Path, thresholds: di
     }
     (report_dir / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                              autoescape=select_autoescape(["html"]))
+                              autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     html = environment.get_template("report.html").render(
-        evaluations=evaluations, main=main, rows=SUMMARY_ROWS, fmt=format_value, missed=missed,
-        failures=[r for r in main.results if r.reasons], generated_at=payload["generated_at"],
+        view=ReportView(evaluations, thresholds, missed, earlier), evaluations=evaluations, rows=SUMMARY_ROWS,
+        fmt=format_value, metrics=REPORT_METRICS, languages=REPORT_LANGUAGES, plain_reason=plain_reason,
+        generated_at=payload["generated_at"],
     )
     (report_dir / "report.html").write_text(html, encoding="utf-8")
     _write_junit(main, report_dir / "junit.xml")
@@ -255,8 +263,10 @@ def _write_junit(evaluation: Evaluation, path: Path) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def run_cli(load_assistant, settings, question_files, report_dir: Path, fail_under: str | None) -> int:
-    """The `serov-qa evaluate` command; returns its exit code."""
+def run_cli(load_assistant, settings, question_files, report_dir: Path, fail_under: str | None,
+            previous: Path | None = None) -> int:
+    """The `serov-qa evaluate` command; returns its exit code. The report compares with `previous` (a
+    results.json), by default with the one already in report_dir."""
     from evaluation.baseline import NaiveAnswerer
 
     console = Console(stderr=True)
@@ -285,7 +295,7 @@ def run_cli(load_assistant, settings, question_files, report_dir: Path, fail_und
                           progress=progress),
     ]
     missed = missed_thresholds(evaluations[0].summary, thresholds)
-    write_report(evaluations, report_dir, thresholds, missed)
+    write_report(evaluations, report_dir, thresholds, missed, previous)
     print_summary(evaluations, Console())
     print(f"report: {report_dir / 'report.html'}")
     for line in missed:

@@ -13,6 +13,7 @@ from assistant.language import LANGUAGES
 from corpus import Corpus
 from server.answers import AnswerService
 from server.i18n import primary_subtag
+from server.museum import DeskAnswer
 
 NOT_READY_RETRY_SECONDS = 5
 
@@ -132,13 +133,13 @@ def build_router(limiter: Limiter, rate_limit: str | None) -> APIRouter:
     router = APIRouter()
 
     def ask(request: Request, response: Response, body: AskRequest,
-            service: AnswerService = Depends(answer_service)) -> Answer:
+            service: AnswerService = Depends(answer_service)) -> DeskAnswer:
         return service.ask(body.question, lang=body.lang)
 
     if rate_limit:
         ask = limiter.limit(rate_limit)(ask)
     router.add_api_route(
-        "/api/ask", ask, methods=["POST"], response_model=Answer, tags=["api"], summary="Answer a question",
+        "/api/ask", ask, methods=["POST"], response_model=DeskAnswer, tags=["api"], summary="Answer a question",
         description=(
             "Extractive answer with quotes and citations. Status `answered`, `corrected` (the question mixed up "
             "documents) or `abstained` (the curated sources do not answer it). The question is limited to "

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -33,9 +33,11 @@ from assistant.pipeline import Pipeline
 from config import Settings
 from server import api, curator, pages
 from server.answers import AnswerCache, AnswerService
+from server.compression import CompressionMiddleware
 from server.errors import question_error_handler, rate_limit_handler, validation_error_handler
 from server.i18n import Translations, load_translations
 from server.metrics import Metrics, MetricsMiddleware
+from server.museum import FrontDesk, Museum, load_museum
 from server.questionlog import QuestionLog
 from server.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
@@ -65,13 +67,14 @@ class ServerState:
     templates: Jinja2Templates
     service: AnswerService | None = None
     load_error: str | None = None
+    museum: Museum = field(default_factory=load_museum)  # read at start: a broken file stops the server
 
     @property
     def assistant(self) -> Pipeline | None:
         return self.service.assistant if self.service else None
 
     def set_assistant(self, assistant: Pipeline) -> None:
-        self.service = AnswerService(assistant, self.cache, self.metrics, self.questions)
+        self.service = AnswerService(FrontDesk(assistant, self.museum), self.cache, self.metrics, self.questions)
         self.metrics.ready.set(1)
 
 
@@ -151,6 +154,7 @@ def create_app(settings: Settings | None = None, *, assistant: Pipeline | None =
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Added inside out: the last one added sees the request first.
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_credentials=False,

@@ -1,8 +1,8 @@
-"""UI texts of the kiosk and the widget in six languages, read from server/i18n/{lang}.yaml."""
+"""UI texts of the kiosk, the widget and the curator pages in six languages, read from server/i18n/{lang}.yaml."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -19,6 +19,7 @@ class Language:
     name: str
     strings: dict[str, str]
     suggestions: tuple[str, ...]
+    curator: dict[str, str] = field(default_factory=dict)  # the curator pages' texts (never sent to visitors)
 
     def as_json(self) -> dict:
         return {"lang": self.code, "name": self.name, "strings": self.strings, "suggestions": list(self.suggestions)}
@@ -62,14 +63,18 @@ def load_translations(folder: Path = I18N_DIR, codes: tuple[str, ...] = LANGUAGE
             raise I18nError(f"{path}: {exc}") from exc
         strings = data.get("strings") or {}
         suggestions = data.get("suggestions") or []
-        if not isinstance(strings, dict) or not all(isinstance(v, str) for v in strings.values()):
-            raise I18nError(f"{path}: 'strings' must map names to text")
+        curator = data.get("curator") or {}
+        for name, table in (("strings", strings), ("curator", curator)):
+            if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+                raise I18nError(f"{path}: '{name}' must map names to text")
         if not 4 <= len(suggestions) <= 6 or not all(isinstance(s, str) and s.strip() for s in suggestions):
             raise I18nError(f"{path}: 'suggestions' must list 4 to 6 questions")
-        languages[code] = Language(code, str(data.get("name") or code), dict(strings), tuple(suggestions))
-    reference = set(languages[DEFAULT_LANG].strings)
-    for code, language in languages.items():
-        missing, extra = reference - set(language.strings), set(language.strings) - reference
-        if missing or extra:
-            raise I18nError(f"{folder / (code + '.yaml')}: missing {sorted(missing)}, unexpected {sorted(extra)}")
+        languages[code] = Language(code, str(data.get("name") or code), dict(strings), tuple(suggestions), dict(curator))
+    for table in ("strings", "curator"):
+        reference = set(getattr(languages[DEFAULT_LANG], table))
+        for code, language in languages.items():
+            keys = set(getattr(language, table))
+            missing, extra = reference - keys, keys - reference
+            if missing or extra:
+                raise I18nError(f"{folder / (code + '.yaml')}: {table}: missing {sorted(missing)}, unexpected {sorted(extra)}")
     return Translations(languages)

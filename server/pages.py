@@ -1,16 +1,21 @@
-"""HTML pages: the kiosk (/), the widget script (/widget.js) and the widget's demo host page (/widget/demo)."""
+"""HTML pages: the kiosk (/), the widget script (/widget.js), the widget's demo host page (/widget/demo),
+and the QR code of a source's address (/sources/{id}/qr.svg) for the kiosk's source card."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 
 from assistant import MAX_QUESTION_CHARS
 from server.i18n import DEFAULT_LANG, primary_subtag
+from server.qr import qr_svg
 
 STATIC_DIR = Path(__file__).parent / "static"
+# The widget is one script on another site: the answer view the kiosk shares goes inside it.
+WIDGET_PARTS = ("answerview.js", "widget.js")
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,10 +41,39 @@ def kiosk(request: Request, lang: str | None = None) -> HTMLResponse:
     })
 
 
+def compact(source: str) -> str:
+    """The script without whole-line comments and indentation: the widget goes to every visitor of the
+    museum's site, the comments stay in the source. Only whole lines go, so no string is ever cut."""
+    kept, in_comment = [], False
+    for line in source.splitlines():
+        text = line.strip()
+        if in_comment:
+            in_comment = "*/" not in text
+            continue
+        if text.startswith("/*") and ("*/" not in text or text.endswith("*/")):
+            in_comment = "*/" not in text
+            continue
+        if text and not text.startswith("//"):
+            kept.append(text)
+    return "\n".join(kept)
+
+
+@lru_cache(maxsize=4)
+def _bundle(stamps: tuple[int, ...]) -> bytes:
+    parts = [compact((STATIC_DIR / name).read_text(encoding="utf-8")) for name in WIDGET_PARTS]
+    return ("(function () {\n" + "\n".join(parts) + "\n})();\n").encode("utf-8")
+
+
+def widget_bundle() -> bytes:
+    """answerview.js and widget.js in one closure, so that nothing of ours lands in the host page's globals
+    (rebuilt when either file changes)."""
+    return _bundle(tuple((STATIC_DIR / name).stat().st_mtime_ns for name in WIDGET_PARTS))
+
+
 @router.get("/widget.js")
-def widget_script() -> FileResponse:
-    return FileResponse(STATIC_DIR / "widget.js", media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=3600"})
+def widget_script() -> Response:
+    return Response(widget_bundle(), media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/widget/demo", response_class=HTMLResponse)
@@ -50,3 +84,16 @@ def widget_demo(request: Request) -> HTMLResponse:
         "widget_src": str(request.url_for("widget_script")),  # shown in the snippet to copy
         "widget_path": request.url_for("widget_script").path,
     })
+
+
+@router.get("/sources/{source_id}/qr.svg")
+def source_qr(request: Request, source_id: str) -> Response:
+    """The QR code of the address a visitor is shown for this source (the original, not a mirror)."""
+    assistant = request.app.state.server.assistant
+    if assistant is None:
+        raise HTTPException(503, "the assistant is still loading", headers={"Retry-After": "5"})
+    source = assistant.corpus.sources.get(source_id)
+    if source is None:
+        raise HTTPException(404, f"there is no source {source_id!r}")
+    return Response(qr_svg(source.best_url), media_type="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=86400"})

@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS questions (
 );
 CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
 CREATE INDEX IF NOT EXISTS questions_status ON questions (status);
+CREATE TABLE IF NOT EXISTS reviewed (   -- questions a curator has dealt with, by normalized text
+    question TEXT PRIMARY KEY,
+    reviewed_at TEXT NOT NULL
+);
 """
 
 
@@ -55,6 +59,22 @@ class FrequentQuestion:
     status: str
     count: int
     last_asked: datetime
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """One question as visitors asked it (ignoring case and spacing) with one status."""
+
+    question: str
+    normalized: str
+    status: str
+    langs: tuple[str, ...]
+    count: int
+    first_asked: datetime
+    last_asked: datetime
+    confidence: float  # the mean
+    passages: tuple[str, ...]
+    reviewed_at: datetime | None  # set when a curator reviewed it after it was last asked
 
 
 def normalized_question(text: str) -> str:
@@ -104,6 +124,7 @@ class QuestionLog:
         cutoff = ((now or _now()) - self.retention).isoformat()
         with self._lock, closing(self._connect()) as conn, conn:
             deleted = conn.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
+            conn.execute("DELETE FROM reviewed WHERE question NOT IN (SELECT normalized(question) FROM questions)")
         self._last_purge = time.monotonic()
         return deleted
 
@@ -141,3 +162,54 @@ class QuestionLog:
             FrequentQuestion(row["question"], row["status"], row["n"], datetime.fromisoformat(row["last"]))
             for row in rows
         ]
+
+    def groups(self, statuses: tuple[str, ...] = STATUSES, lang: str | None = None, search: str | None = None,
+               below_confidence: float | None = None, unreviewed: bool = False, limit: int = -1,
+               offset: int = 0) -> list[QuestionGroup]:
+        """Identical questions grouped with counts, first and last asked; the most asked first."""
+        where = [f"q.status IN ({', '.join('?' for _ in statuses)})"]
+        params: list = list(statuses)
+        if lang:
+            where.append("q.lang = ?")
+            params.append(lang)
+        if search:
+            where.append("normalized(q.question) LIKE ? ESCAPE '\\'")
+            params.append("%" + normalized_question(search).replace("\\", "\\\\").replace("%", "\\%")
+                          .replace("_", "\\_") + "%")
+        having = []
+        if below_confidence is not None:
+            having.append("AVG(q.confidence) < ?")
+        if unreviewed:
+            having.append("(r.reviewed_at IS NULL OR r.reviewed_at < MAX(q.asked_at))")
+        rows = self._execute(
+            f"""SELECT MIN(q.question) AS question, normalized(q.question) AS norm, q.status,
+                       GROUP_CONCAT(DISTINCT q.lang) AS langs, COUNT(*) AS n, MIN(q.asked_at) AS first,
+                       MAX(q.asked_at) AS last, AVG(q.confidence) AS confidence,
+                       '[' || GROUP_CONCAT(DISTINCT q.passages) || ']' AS passages, r.reviewed_at
+                FROM questions q LEFT JOIN reviewed r ON r.question = normalized(q.question)
+                WHERE {' AND '.join(where)} GROUP BY norm, q.status
+                {('HAVING ' + ' AND '.join(having)) if having else ''}
+                ORDER BY n DESC, last DESC LIMIT ? OFFSET ?""",
+            (*params, *([below_confidence] if below_confidence is not None else []), limit, offset),
+        )
+        groups = []
+        for row in rows:
+            last = datetime.fromisoformat(row["last"])
+            reviewed = datetime.fromisoformat(row["reviewed_at"]) if row["reviewed_at"] else None
+            passages = dict.fromkeys(p for cited in json.loads(row["passages"]) for p in cited)
+            groups.append(QuestionGroup(
+                question=row["question"], normalized=row["norm"], status=row["status"],
+                langs=tuple(sorted(row["langs"].split(","))), count=row["n"],
+                first_asked=datetime.fromisoformat(row["first"]), last_asked=last, confidence=row["confidence"],
+                passages=tuple(passages), reviewed_at=reviewed if reviewed and reviewed >= last else None,
+            ))
+        return groups
+
+    def mark_reviewed(self, normalized: list[str], reviewed: bool = True, now: datetime | None = None) -> None:
+        """Mark questions (their normalized text) as reviewed by a curator, or not."""
+        with self._lock, closing(self._connect()) as conn, conn:
+            if reviewed:
+                conn.executemany("INSERT OR REPLACE INTO reviewed (question, reviewed_at) VALUES (?, ?)",
+                                 [(text, (now or _now()).isoformat()) for text in normalized])
+            else:
+                conn.executemany("DELETE FROM reviewed WHERE question = ?", [(text,) for text in normalized])

@@ -1,8 +1,12 @@
-/* The kiosk page: ask, show quotes with citation cards, switch language, reset when idle.
+/* The kiosk page: ask, show answers (server/static/answerview.js), open a source as a card with a
+   QR code, switch language, reset when idle. The kiosk never navigates away: offline, another site
+   would be the browser's error page, with no way back and no idle reset.
    Every piece of text from the visitor or the corpus goes in with textContent, never innerHTML. */
 (function () {
   "use strict";
 
+  var View = SerovAnswerView;
+  var el = View.el;
   var body = document.body;
   var I18N = JSON.parse(document.getElementById("i18n-data").textContent);
   var DEFAULT_LANG = body.dataset.lang;
@@ -13,45 +17,105 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var form = $("ask-form"), input = $("question"), askButton = $("ask-button"), answers = $("answers");
-  var statusLine = $("status"), suggestionList = $("suggestions"), dialog = $("idle-dialog");
+  var fieldError = $("question-error"), suggestionList = $("suggestions"), idleDialog = $("idle-dialog");
+  var conversation = $("conversation"), clearButton = $("clear");
 
   // lang: the language of the UI; chosen: the language the visitor picked (null: let the server decide).
   var state = { lang: DEFAULT_LANG, chosen: null, busy: false, generation: 0 };
-  var idleTimer = null, countdown = null, remaining = 0;
 
-  function t(key, vars) {
-    var table = (I18N[state.lang] || I18N.en).strings;
-    var text = table[key] || I18N.en.strings[key] || key;
-    Object.keys(vars || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(vars[name])); });
-    return text;
-  }
+  var t = View.translator(function () {
+    return { strings: (I18N[state.lang] || I18N.en).strings, fallback: I18N.en.strings };
+  });
+  function label(tag, className, key, vars) { return View.label(t, tag, className, key, vars); }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  // ---- the source card: what a citation opens instead of another site ------------------------
+  var SourceCard = (function () {
+    var dialog = $("source-dialog"), opener = null;
 
-  // An element whose text follows the UI language (data-i18n is re-read on every switch).
-  function label(tag, className, key, n) {
-    var node = el(tag, className);
-    node.dataset.i18n = key;
-    if (n !== undefined) node.dataset.n = String(n);
-    node.textContent = t(key, { n: n, max: MAX_CHARS });
-    return node;
-  }
+    function fact(list, key, value) {
+      if (!value) return;
+      list.append(label("dt", null, key), el("dd", null, String(value)));
+    }
 
-  function suggestionButtons(list, questions) {
-    list.replaceChildren();
-    questions.forEach(function (question) {
-      var item = el("li");
-      var button = el("button", "suggestion", question);
-      button.type = "button";
-      button.addEventListener("click", function () { ask(question); });
-      item.appendChild(button);
-      list.appendChild(item);
+    function open(entry, from) {
+      var source = entry.source;
+      opener = from || null;
+      $("card-title").textContent = source.title;
+      var facts = $("card-facts");
+      facts.replaceChildren();
+      fact(facts, "card_author", source.author);
+      fact(facts, "card_year", source.year);
+      if (source.kind) {
+        var kind = el("dd");
+        kind.appendChild(label("span", "kind kind-" + source.kind, "kind_" + source.kind));
+        facts.append(label("dt", null, "card_kind"), kind);
+      }
+      fact(facts, "locator", entry.locators.join("; "));
+      var address = /^https?:\/\//i.test(source.url || "");
+      $("card-address").hidden = !address;
+      $("card-url").textContent = address ? source.url : "";
+      var place = $("card-qr-place");
+      place.replaceChildren();
+      if (address) {
+        var image = el("img", "card-qr");
+        image.width = 260;
+        image.height = 260;
+        image.src = "/sources/" + encodeURIComponent(source.id) + "/qr.svg";
+        image.dataset.i18nAlt = "card_qr";
+        image.alt = t("card_qr");
+        place.appendChild(image);
+      }
+      if (!dialog.open) dialog.showModal();
+      $("card-close").focus();
+    }
+
+    function close() {
+      if (dialog.open) dialog.close();
+    }
+
+    dialog.addEventListener("close", function () {
+      if (opener && document.contains(opener)) opener.focus();
+      opener = null;
     });
+    $("card-close").addEventListener("click", close);
+    // A tap on the dimmed page around the card closes it, as visitors expect of a pop-up.
+    dialog.addEventListener("click", function (event) { if (event.target === dialog) close(); });
+    return { open: open, close: close, dialog: dialog };
+  })();
+
+  // ---- rendering --------------------------------------------------------------------------
+  var view = {
+    t: t,
+    onAsk: function (question) { ask(question); },
+    refControl: function (entry) {
+      var button = el("button", "ref", String(entry.number));
+      button.type = "button";
+      button.dataset.i18nLabel = "source_ref";
+      button.dataset.vars = JSON.stringify({ n: entry.number, title: entry.source.title });
+      button.setAttribute("aria-label", t("source_ref", { n: entry.number, title: entry.source.title }));
+      button.addEventListener("click", function () { SourceCard.open(entry, button); });
+      return button;
+    },
+    sourceControl: function (entry) {
+      var source = entry.source;
+      var button = el("button", "reference");
+      button.type = "button";
+      button.appendChild(el("span", "reference-number", String(entry.number)));
+      var text = el("span", "reference-text");
+      text.appendChild(el("span", "reference-title", source.title));
+      var meta = View.sourceMeta(source);
+      if (meta) text.appendChild(el("span", "reference-meta", meta));
+      button.appendChild(text);
+      if (source.kind) button.appendChild(label("span", "kind kind-" + source.kind, "kind_" + source.kind));
+      button.addEventListener("click", function () { SourceCard.open(entry, button); });
+      return button;
+    }
+  };
+
+  function startSuggestions(code) {
+    var fresh = View.suggestionList(I18N[code].suggestions, null, null, function (question) { ask(question); });
+    suggestionList.replaceChildren.apply(suggestionList, Array.prototype.slice.call(fresh.children));
+    View.markBusy(suggestionList, state.busy);
   }
 
   function applyLanguage(code) {
@@ -59,141 +123,131 @@
     state.lang = code;
     document.documentElement.lang = code;
     document.title = t("title");
-    document.querySelectorAll("[data-i18n]").forEach(function (node) {
-      node.textContent = t(node.dataset.i18n, { n: node.dataset.n, max: MAX_CHARS });
-    });
-    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (node) {
-      node.placeholder = t(node.dataset.i18nPlaceholder);
-    });
+    View.retranslate(document, t);
+    document.querySelectorAll("[data-i18n-alt]").forEach(function (node) { node.alt = t(node.dataset.i18nAlt); });
     document.querySelectorAll("button.lang").forEach(function (button) {
-      button.setAttribute("aria-pressed", button.dataset.lang === code ? "true" : "false");
+      var pressed = button.dataset.lang === code;
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+      // On a phone the languages may scroll sideways: the chosen one stays in sight.
+      if (pressed && button.parentNode.parentNode.scrollWidth > button.parentNode.parentNode.clientWidth) {
+        button.scrollIntoView({ block: "nearest", inline: "nearest" });
+      }
     });
-    suggestionButtons(suggestionList, I18N[code].suggestions);
-    if (dialog.open) updateWarning();
+    startSuggestions(code);
+    if (idleDialog.open) updateWarning();
   }
 
-  function emptyNote() { return label("p", "empty", "empty"); }
-
-  function citationCard(source) {
-    var card = el("div", "citation");
-    card.appendChild(el("p", "cite-title", source.title));
-    var where = el("p", "cite-locator");
-    where.append(label("span", "cite-label", "locator"), ": ", source.locator);
-    card.appendChild(where);
-    if (/^https?:\/\//i.test(source.url)) {
-      var link = label("a", "cite-link", "open_source");
-      link.href = source.url;
-      link.rel = "noopener noreferrer";
-      link.target = "_blank";
-      card.appendChild(link);
-      card.appendChild(el("p", "cite-url", source.url));
-    }
-    return card;
+  // A message under the field in the visitor's language (the browser's own "Please fill out this
+  // field" would be in the browser's language); invalid marks the field itself as the problem.
+  function showFieldError(key, invalid) {
+    fieldError.replaceChildren();
+    if (key) fieldError.appendChild(label("span", null, key, { max: MAX_CHARS }));
+    if (key && invalid !== false) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
   }
 
-  function renderAnswer(exchange, answer) {
-    var quotes = answer.quotes || [];
-    var text = answer.answer || "";
-    exchange.appendChild(label("p", "badge status-" + answer.status, "status_" + answer.status));
-    var intro = el("p", "intro", quotes.length ? text.split("\n\n")[0] : text);
-    if (answer.lang) intro.lang = answer.lang;
-    exchange.appendChild(intro);
-    if (quotes.length) {
-      var list = el("ol", "quotes");
-      quotes.forEach(function (quote, index) {
-        var item = el("li", "quote");
-        item.appendChild(label("p", "quote-label", "quote", index + 1));
-        var block = el("blockquote", null, quote.text);
-        block.lang = "en";
-        item.appendChild(block);
-        (quote.sources || []).forEach(function (source) { item.appendChild(citationCard(source)); });
-        list.appendChild(item);
-      });
-      exchange.appendChild(list);
-    }
-    if (answer.suggestions && answer.suggestions.length) {
-      var more = el("div", "more");
-      more.appendChild(label("h3", null, "more_questions"));
-      var moreList = el("ul", "suggestions");
-      moreList.lang = "en";
-      suggestionButtons(moreList, answer.suggestions);
-      more.appendChild(moreList);
-      exchange.appendChild(more);
-    }
-    if (!state.chosen && answer.lang && I18N[answer.lang] && answer.lang !== state.lang) applyLanguage(answer.lang);
+  function errorMessage(response, data) {
+    if (!response) return { key: "error_offline", retry: true };
+    if (response.status === 429) return { key: "error_busy", vars: { seconds: response.headers.get("Retry-After") || 60 }, retry: true };
+    if (response.status === 503) return { key: "error_starting", retry: true };
+    if (response.status === 422 || response.status === 413) return { key: "error_invalid", vars: { max: MAX_CHARS }, retry: false };
+    return { key: "error_generic", retry: true };
   }
 
-  function renderError(exchange, response, data) {
-    var message;
-    if (!response) message = label("p", "error", "error_offline");
-    else if (response.status === 429) message = el("p", "error", t("error_busy", { seconds: response.headers.get("Retry-After") || 60 }));
-    else if (response.status === 503) message = label("p", "error", "error_starting");
-    else if (response.status === 422 && data && data.detail) message = el("p", "error", data.detail);
-    else message = label("p", "error", "error_generic");
-    exchange.appendChild(message);
+  function renderError(exchange, question, response, data) {
+    var problem = errorMessage(response, data);
+    var box = el("div", "failure");
+    box.appendChild(label("p", "error", problem.key, problem.vars));
+    if (problem.retry) {
+      var retry = label("button", "secondary retry", "retry");
+      retry.type = "button";
+      retry.addEventListener("click", function () { box.remove(); send(question, exchange); });
+      box.appendChild(retry);
+    }
+    exchange.appendChild(box);
+    // The visitor's words are never lost: they are back in the field, ready to send again or edit.
+    if (!input.value.trim()) input.value = question;
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    body.classList.toggle("busy", busy);
+    if (busy) askButton.setAttribute("aria-disabled", "true"); else askButton.removeAttribute("aria-disabled");
+    if (busy) answers.setAttribute("aria-busy", "true"); else answers.removeAttribute("aria-busy");
+    View.markBusy(document, busy);
   }
 
   function ask(raw) {
     var question = String(raw || "").replace(/\s+/g, " ").trim();
-    if (!question || state.busy) return;
-    if (question.length > MAX_CHARS) { statusLine.textContent = t("question_hint", { max: MAX_CHARS }); return; }
-    var generation = state.generation;
-    state.busy = true;
-    askButton.setAttribute("aria-disabled", "true");
-    statusLine.textContent = "";
-    answers.setAttribute("aria-busy", "true");
+    if (state.busy) { showFieldError("busy_wait", false); return; }
+    if (!question) { showFieldError("error_empty"); input.focus(); return; }
+    if (question.length > MAX_CHARS) { showFieldError("question_hint"); return; }
+    showFieldError(null);
     var empty = answers.querySelector(".empty");
     if (empty) empty.remove();
-
     var exchange = el("article", "exchange");
     var asked = el("p", "asked");
     asked.append(label("span", "asked-label", "you_asked"), " ", el("q", null, question));
     exchange.appendChild(asked);
-    var pending = label("p", "pending", "asking");
-    exchange.appendChild(pending);
     answers.appendChild(exchange);
     while (answers.querySelectorAll(".exchange").length > KEEP_EXCHANGES) answers.querySelector(".exchange").remove();
-    exchange.scrollIntoView({ block: "start" });
-    input.value = "";
+    body.classList.add("has-answers");
+    clearButton.hidden = false;
+    send(question, exchange);
+  }
 
+  function send(question, exchange) {
+    var generation = state.generation;
+    setBusy(true);
+    var pending = label("p", "pending", "asking");
+    exchange.appendChild(pending);
+    exchange.scrollIntoView({ block: "start" });
     var payload = { question: question };
     if (state.chosen) payload.lang = state.chosen;
     fetch("/api/ask", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
-      credentials: "same-origin",
+      credentials: "same-origin"
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (data) {
         if (generation !== state.generation) return;  // the kiosk was reset meanwhile
         pending.remove();
-        if (response.ok && data) renderAnswer(exchange, data); else renderError(exchange, response, data);
+        if (response.ok && data) {
+          // Follow the answer's language first, so the texts around it are in the same language.
+          if (!state.chosen && data.lang && I18N[data.lang] && data.lang !== state.lang) applyLanguage(data.lang);
+          exchange.appendChild(View.render(data, view));
+          if (input.value.replace(/\s+/g, " ").trim() === question) input.value = "";
+        } else {
+          renderError(exchange, question, response, data);
+        }
       });
     }).catch(function () {
       if (generation !== state.generation) return;
       pending.remove();
-      renderError(exchange, null, null);
+      renderError(exchange, question, null, null);
     }).then(function () {
-      state.busy = false;
-      askButton.removeAttribute("aria-disabled");
-      answers.removeAttribute("aria-busy");
+      if (generation !== state.generation) return;
+      setBusy(false);
+      exchange.scrollIntoView({ block: "start" });
       armIdle();
     });
   }
 
   // ---- privacy reset after inactivity (WCAG 2.2.1: a warning with time to extend) -------------
+  var idleTimer = null, countdown = null, remaining = 0;
+
   function hasSomethingToClear() {
     return Boolean(answers.querySelector(".exchange") || input.value.trim() || state.chosen || state.lang !== DEFAULT_LANG);
   }
 
   function armIdle() {
     clearTimeout(idleTimer);
-    if (!dialog.open) idleTimer = setTimeout(onIdle, IDLE_MS);
+    if (!idleDialog.open) idleTimer = setTimeout(onIdle, IDLE_MS);
   }
 
   function onIdle() {
     if (state.busy || !hasSomethingToClear()) { armIdle(); return; }
     remaining = WARNING_SECONDS;
     updateWarning();
-    if (typeof dialog.showModal === "function") dialog.showModal(); else dialog.setAttribute("open", "");
+    idleDialog.showModal();
     $("idle-continue").focus();
     countdown = setInterval(function () {
       remaining -= 1;
@@ -206,37 +260,40 @@
   function closeWarning() {
     clearInterval(countdown);
     countdown = null;
-    if (dialog.open) { if (typeof dialog.close === "function") dialog.close(); else dialog.removeAttribute("open"); }
+    if (idleDialog.open) idleDialog.close();
   }
 
   function reset(full) {
     state.generation += 1;
-    state.busy = false;
-    askButton.removeAttribute("aria-disabled");
+    setBusy(false);
     closeWarning();
-    answers.removeAttribute("aria-busy");
-    answers.replaceChildren(emptyNote());
+    SourceCard.close();
+    answers.replaceChildren(label("p", "empty", "empty"));
     input.value = "";
-    statusLine.textContent = "";
+    showFieldError(null);
+    body.classList.remove("has-answers");
+    clearButton.hidden = true;
     if (full) {
       state.chosen = null;
       applyLanguage(DEFAULT_LANG);
     }
+    conversation.scrollTop = 0;
     window.scrollTo(0, 0);
     armIdle();
   }
 
   // ---- wiring ----------------------------------------------------------------------------------
   form.addEventListener("submit", function (event) { event.preventDefault(); ask(input.value); });
-  $("clear").addEventListener("click", function () { reset(false); input.focus(); });
+  input.addEventListener("input", function () { if (input.getAttribute("aria-invalid")) showFieldError(null); });
+  clearButton.addEventListener("click", function () { reset(false); input.focus(); });
   document.querySelectorAll("button.lang").forEach(function (button) {
     button.addEventListener("click", function () { state.chosen = button.dataset.lang; applyLanguage(button.dataset.lang); });
   });
   $("idle-continue").addEventListener("click", function () { closeWarning(); armIdle(); });
   $("idle-clear").addEventListener("click", function () { reset(true); });
-  dialog.addEventListener("cancel", function (event) { event.preventDefault(); closeWarning(); armIdle(); });
+  idleDialog.addEventListener("cancel", function (event) { event.preventDefault(); closeWarning(); armIdle(); });
   ["pointerdown", "keydown", "input", "wheel", "touchstart", "scroll"].forEach(function (name) {
-    document.addEventListener(name, function () { if (!dialog.open) armIdle(); }, { capture: true, passive: true });
+    document.addEventListener(name, function () { if (!idleDialog.open) armIdle(); }, { capture: true, passive: true });
   });
 
   applyLanguage(DEFAULT_LANG);

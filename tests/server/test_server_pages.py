@@ -57,6 +57,13 @@ def test_the_kiosk_page_needs_nothing_from_outside_and_has_no_inline_code(client
         if tag == "script":
             assert attrs.get("src") or attrs.get("type") == "application/json"
     assert 'aria-live="polite"' in html
+    form = next(attrs for tag, attrs in found if tag == "form")
+    field = next(attrs for tag, attrs in found if tag == "input" and attrs.get("id") == "question")
+    # Our own messages in the visitor's language, not the browser's "Please fill out this field".
+    assert "novalidate" in form and "required" not in field
+    sources = [attrs["src"] for tag, attrs in found if tag == "script" and attrs.get("src")]
+    assert [Path(src).name for src in sources] == ["answerview.js", "kiosk.js"]
+    assert any(attrs.get("id") == "source-dialog" for tag, attrs in found if tag == "dialog")
     assert len([1 for tag, attrs in found if tag == "button" and "lang" in (attrs.get("class") or "")]) == len(LANGUAGES)
     for suggestion in load_translations().languages["en"].suggestions:
         assert suggestion in html
@@ -81,13 +88,16 @@ def test_the_translations_embedded_in_the_kiosk_are_escaped(client):
 
 
 # -- widget ---------------------------------------------------------------------------------------
-def test_widget_js_is_small_and_never_uses_inner_html(client):
-    response = client.get("/widget.js")
+def test_widget_js_is_small_compressed_and_never_uses_inner_html(client):
+    response = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
-    assert len(response.content) < 15_000
-    for script in ("widget.js", "kiosk.js"):
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < 8_000  # what travels: the widget with its answer view
+    assert len(response.content) < 25_000
+    assert "SerovAnswerView" in response.text and "/*" not in response.text  # bundled, comments left out
+    for script in ("widget.js", "kiosk.js", "answerview.js"):
         source = (STATIC / script).read_text(encoding="utf-8")
         assert not re.search(r"\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write|\beval\(", source), script
 
@@ -100,20 +110,43 @@ def test_the_demo_page_embeds_the_widget_with_one_tag(client):
 
 
 # -- translations ---------------------------------------------------------------------------------
+# Words that are the same in a language and in English (a column heading "Status", "ID", "Text").
+SAME_AS_ENGLISH = {"col_status", "col_id", "col_text", "col_passage", "col_author", "col_year", "nav_sources",
+                   "card_address", "kind_primary", "kind_reference", "kind_secondary", "filter_low"}
+
+
 def test_every_language_has_every_text_and_its_own_suggestions():
     translations = load_translations()
     assert translations.codes == LANGUAGES
     english = translations.languages["en"]
     for code, language in translations.languages.items():
         assert set(language.strings) == set(english.strings), code
+        assert set(language.curator) == set(english.curator), code
         assert 4 <= len(language.suggestions) <= 6
-        assert all(text.strip() for text in language.strings.values())
+        assert all(text.strip() for text in [*language.strings.values(), *language.curator.values()])
         if code != "en":
             assert not set(language.suggestions) & set(english.suggestions), f"{code} suggestions are not translated"
             same = [k for k, v in language.strings.items() if v == english.strings[k]]
             assert not same, f"{code}: untranslated {same}"
+            same = [k for k, v in language.curator.items() if v == english.curator[k] and k not in SAME_AS_ENGLISH]
+            assert not same, f"{code}: untranslated curator texts {same}"
         for text in language.strings.values():
-            assert set(re.findall(r"\{(\w+)\}", text)) <= {"max", "seconds", "n"}
+            assert set(re.findall(r"\{(\w+)\}", text)) <= {"max", "seconds", "n", "title", "claims", "a", "b"}
+        for key, text in language.curator.items():
+            assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", english.curator[key])), key
+
+
+def test_every_text_the_kiosk_and_the_widget_use_exists():
+    english = load_translations().languages["en"].strings
+    used = set()
+    for name in ("kiosk.js", "answerview.js", "widget.js"):
+        source = (STATIC / name).read_text(encoding="utf-8")
+        used |= set(re.findall(r'label\((?:t, )?"\w+", (?:"[\w -]+"|null|className), "(\w+)"', source))
+        used |= set(re.findall(r'(?:key|i18nLabel|i18nAlt) ?[:=] ?"(\w+)"', source))
+        used |= set(re.findall(r'\bt\("(\w+)"', source))
+    used |= set(re.findall(r'data-i18n(?:-placeholder)?="(\w+)"', (Path(STATIC).parent / "templates" / "kiosk.html").read_text()))
+    assert len(used) > 30
+    assert used <= set(english), sorted(used - set(english))
 
 
 def test_the_suggestions_cover_the_three_documents_and_the_deportation():
@@ -139,11 +172,13 @@ def test_curator_pages_are_disabled_without_a_token(client):
 def test_curator_pages_need_the_token(make_app):
     with TestClient(make_app(curator_token="s3cret-token")) as client:
         missing = client.get("/curator/questions")
-        assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Basic")
+        assert missing.status_code == 401 and "www-authenticate" not in missing.headers  # no Basic-auth prompt
+        browser = client.get("/curator/questions", headers={"Accept": "text/html"}, follow_redirects=False)
+        assert browser.status_code == 303 and browser.headers["location"].startswith("/curator/login?next=")
         assert client.get("/curator/questions", headers=basic("wrong")).status_code == 401
         assert client.get("/curator/questions", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/curator/questions", headers={"Authorization": "Basic %%%"}).status_code == 401
-        ok = client.get("/curator/questions", headers=basic("s3cret-token"))
+        ok = client.get("/curator/questions", headers=basic("s3cret-token"))  # `curl -u curator:TOKEN` still works
         assert ok.status_code == 200 and ok.headers["Cache-Control"] == "no-store"
         assert client.get("/curator", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
 
