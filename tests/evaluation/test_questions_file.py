@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from corpus import load_corpus
-from evaluation.questions import DEFAULT_QUESTION_FILES, QuestionFileError, load_questions
+from evaluation.questions import (
+    DEFAULT_QUESTION_FILES, GOLD_FILES, INDEPENDENT_FILES, QuestionFileError, load_questions, split_of,
+)
 from evaluation.runner import run_cli
 from config.settings import PROJECT_DIR
 
@@ -26,8 +28,12 @@ def shipped(gold_questions):
 
 
 def test_the_shipped_files_load(shipped):
-    assert len(DEFAULT_QUESTION_FILES) == 2
+    # The two gold files, and the independent sets: at least three files in each split.
+    assert DEFAULT_QUESTION_FILES[:2] == GOLD_FILES
+    splits = Counter(split_of(path) for path in INDEPENDENT_FILES)
+    assert splits["tune"] >= 3 and splits["test"] >= 3
     assert len(shipped) == len({q.id for q in shipped})
+    assert {q.split for q in shipped} == {"tune", "test"}
 
 
 def test_enough_english_questions_of_every_kind(shipped):
