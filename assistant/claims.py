@@ -94,6 +94,11 @@ class ClaimChecker:
         # is checked against Lithuania's dates, not against the whole operation's (which began in Ukraine on 22 May).
         local = {(f.subject, f.relation) for f in applicable if f.where}
         applicable = [f for f in applicable if f.where or (f.subject, f.relation) not in local]
+        # Naming no year, a question about a dated document or event is about its year: "Serov signed his
+        # Instructions as KGB chairman" speaks of 1941, when there was no KGB.
+        implied = [] if years else sorted({
+            v for f in self.facts if f.subject in anchors and f.kind == "year" and f.relation == "date"
+            and self._is_dated_thing(f.subject) for v in f.values})
         found = []
         for value in stated:
             if self._negated(question, value, language) or self._offered_as_choice(question, value, stated):
@@ -104,7 +109,7 @@ class ClaimChecker:
             # The value speaks of the fact whose cue is nearest it; between subjects, the one nearest the value.
             candidates.sort(key=lambda f: (min(abs(c - value.start) for c in cues[f.relation]),
                                            self._anchor_distance(f, value.start, anchors)))
-            judged = [self._judge(fact, value, stated) for fact in candidates]
+            judged = [self._judge(fact, value, stated, implied, anchors, question) for fact in candidates]
             judged = [binding for binding in judged if binding is not None]
             if not judged:
                 continue
@@ -115,7 +120,8 @@ class ClaimChecker:
             found.append(agreeing[0] if agreeing else judged[0])
         return found
 
-    def _judge(self, fact: Fact, value: Stated, stated: list[Stated]) -> Binding | None:
+    def _judge(self, fact: Fact, value: Stated, stated: list[Stated], implied: list[float], anchors,
+               question: Question) -> Binding | None:
         holds = self._consistent(fact, value)
         outside = [s for s in stated if s.kind == "year" and fact.period and fact.kind != "year"
                    and not fact.period[0] <= s.value.number <= fact.period[1]]
@@ -124,7 +130,14 @@ class ClaimChecker:
             return Binding(fact, outside[0], False)
         if outside:
             return None  # someone else at another time ("Yezhov headed the NKVD in 1937"): the facts do not say
+        if holds and fact.period and implied and all(not fact.period[0] <= y <= fact.period[1] for y in implied):
+            # The time comes from the document named: what is wrong is the office the visitor gives ("KGB").
+            start, end = min(anchors.get(fact.subject, [(value.start, value.end)]))
+            return Binding(fact, Stated(value.kind, start, end, " ".join(question.written[start:end])), False)
         return Binding(fact, value, holds)
+
+    def _is_dated_thing(self, subject: str) -> bool:
+        return subject in self.documents or (subject in self.entities and self.entities[subject].kind == "event")
 
     def _applies(self, fact: Fact, anchors, years: list[float], places: set[str]) -> bool:
         # A relation that is always about one subject ("could take 200 kg": the Instructions) stands for it.

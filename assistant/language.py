@@ -83,6 +83,7 @@ class Language:
     year_suffixes: frozenset[str]
     order_words: frozenset[str]
     chat: dict[str, str]
+    letters: dict[str, str]  # letters typed for the language's own on a foreign keyboard ("y" for "ü")
     stop_words: frozenset[str]
     phrases: dict[str, str] = field(default_factory=dict)
 
@@ -112,6 +113,7 @@ class Language:
             months={fold(str(k)): int(v) for k, v in (data.get("months") or {}).items()},
             year_cues=words("year_cues"), year_suffixes=words("year_suffixes"), order_words=words("order_words"),
             chat={fold(str(k)): str(v) for k, v in (data.get("chat") or {}).items()},
+            letters={str(k): str(v) for k, v in (data.get("letters") or {}).items()},
             stop_words=words("stop_words"), phrases={k: str(v) for k, v in (data.get("phrases") or {}).items()},
         )
 

@@ -119,6 +119,12 @@ class Normalizer:
             if written != word.casefold() and fold(written) == folded and word.isascii():
                 return _same_case(written, word), "diacritics"
             return word, ""
+        for typed, meant in language.letters.items():
+            # Letters typed on a keyboard without the language's own ("kyyditati" for "küüditati", "Gepaeck").
+            if typed in word.casefold():
+                respelt = word.casefold().replace(typed, meant)
+                if fold(respelt) in known:
+                    return _same_case(known[fold(respelt)], word), "diacritics"
         return self._spelling(word, folded, language)
 
     def _number(self, word: str, previous: str, following: str, language: Language) -> tuple[str, str]:

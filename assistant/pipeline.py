@@ -26,6 +26,7 @@ from assistant.vocabulary import Lexicon
 from config import Policy, Settings, load_policy
 from corpus import Corpus
 from index import HybridRetriever, LoadedIndex
+from index.cache import VectorCache
 
 
 @dataclass
@@ -58,8 +59,11 @@ class Pipeline:
         self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects, entities)
         self.search = Retriever(self.knowledge, self.retriever, policy)
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])
-        self.premise = PremiseChecker(self.knowledge, subjects, languages, policy,
-                                      encode=self.retriever.encoders[space].encode_queries, space=space)
+        encoder = self.retriever.encoders[space]
+        # The misconception bank is embedded once and kept beside the index (index.cache), not at every start.
+        cache = VectorCache(index.directory / f"cache-{space}.npz", encoder.name)
+        self.premise = PremiseChecker(self.knowledge, subjects, languages, policy, space=space,
+                                      encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
         self.selector = Selector(self.knowledge, policy)
         self.decider = Decider(self.lexicon, policy)
         self.composer = Composer(self.knowledge, languages)

@@ -89,10 +89,13 @@ class PremiseChecker:
         self.misconceptions = list(base.misconceptions) if base else []
         self._claim_vectors: list[tuple[np.ndarray, np.ndarray]] = []
         if self.misconceptions and encode is not None:
-            for misconception in self.misconceptions:
-                claims = [c for texts in misconception.claims.values() for c in texts]
-                truths = [t for texts in misconception.truths.values() for t in texts]
-                self._claim_vectors.append((encode(claims), encode(truths) if truths else np.zeros((0, 1))))
+            texts = [[t for texts in m.claims.values() for t in texts] for m in self.misconceptions]
+            truths = [[t for texts in m.truths.values() for t in texts] for m in self.misconceptions]
+            every = [t for group in texts + truths for t in group]
+            vectors = dict(zip(every, encode(every))) if every else {}  # one batch for the whole bank
+            for claims, true in zip(texts, truths):
+                self._claim_vectors.append((np.stack([vectors[t] for t in claims]),
+                                            np.stack([vectors[t] for t in true]) if true else np.zeros((0, 1))))
         self._refuting = [
             [i for pid in m.refuted_by for i in knowledge.passage_sentences[position[pid]]] for m in self.misconceptions]
 

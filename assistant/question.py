@@ -150,6 +150,10 @@ class Understanding:
         mentions = self.subjects.detect_words(list(words))
         documents = [(m.start, m.end, m.subject) for m in mentions.aliases if m.subject in self.subjects.documents]
         entities = self.entities.find(words, documents) if self.entities else ()
+        for mention in entities:  # a document named by a form the aliases lack ("инструкцию о депортации")
+            if mention.subject in self.subjects.documents and mention.subject not in mentions.documents:
+                mentions.documents.append(mention.subject)
+                mentions.subjects.add(mention.subject)
         return Question(
             original=original, text=text, language=code, rewrites=rewrites, words=words, cue=cue,
             written=written if len(written) == len(words) else words,

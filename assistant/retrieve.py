@@ -154,8 +154,15 @@ class Retriever:
         # states the same relation in English speaks of what is asked.
         relations = {r for r, _ in question.relations}
         found = []
+        linked = set(evidence.allowed or ())
         for rank, hit in enumerate(evidence.hits):
             p = hit.index
+            # A passage about one of the documents is a candidate only when the question points to that document
+            # (names it, or one of its attributes) or to another subject of the passage (the man, the event):
+            # "Where were the families sent?" is not answered from the Instructions' rules alone.
+            documents = hit.passage.documents
+            if documents and not documents & linked and not named & set(hit.passage.about):
+                continue
             rows = knowledge.question_rows[p]
             question_sim = float(np.max(lead_vectors[rows] @ query[lead])) if len(rows) else 0.0
             passage_sim = float(lead_vectors[knowledge.passage_row[p]] @ query[lead])

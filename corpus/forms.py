@@ -59,14 +59,35 @@ class FormMatcher:
             if words:
                 self._by_length.append((words, payload, form))
         self._by_length.sort(key=lambda e: -len(e[0]))
-        # A match begins with the first letter of its form's first word (a prefix and a typo keep it), so
-        # each position only tries the forms that begin with its word's first letter.
-        self._by_letter: dict[str, list[int]] = {}
+        # Each word only tries the forms whose first word it can match: the same word, a prefix of it (filed
+        # under its first MIN_PREFIX letters), or, with a typo, a word of its first letter and about its length.
+        self._exact: dict[str, list[int]] = {}
+        self._prefix: dict[str, list[int]] = {}
+        self._typo: dict[tuple[str, int], list[int]] = {}
         for position, (words, _, _) in enumerate(self._by_length):
-            self._by_letter.setdefault(words[0][0][:1], []).append(position)
+            first, is_prefix = words[0]
+            if is_prefix and len(first) >= MIN_PREFIX:
+                self._prefix.setdefault(first[:MIN_PREFIX], []).append(position)
+                self._typo.setdefault((first[:1], -1), []).append(position)  # a typo inside a prefix: any length
+            else:
+                self._exact.setdefault(first, []).append(position)
+                if len(first) >= TYPO_MIN_LENGTH:
+                    self._typo.setdefault((first[:1], len(first)), []).append(position)
+        self._tried: dict[str, tuple[int, ...]] = {}
+
+    def _forms_for(self, word: str) -> tuple[int, ...]:
+        tried = self._tried.get(word)
+        if tried is None:
+            found = set(self._exact.get(word, ())) | set(self._prefix.get(word[:MIN_PREFIX], ()))
+            if self.typos:
+                found.update(self._typo.get((word[:1], -1), ()))
+                for length in (len(word) - 1, len(word), len(word) + 1):
+                    found.update(self._typo.get((word[:1], length), ()))
+            tried = self._tried[word] = tuple(sorted(found))
+        return tried
 
     def find(self, words: list[str] | tuple[str, ...], overlapping: bool = False) -> list[Match]:
-        candidates = sorted({(p, start) for start, word in enumerate(words) for p in self._by_letter.get(word[:1], ())})
+        candidates = sorted({(p, start) for start, word in enumerate(words) for p in self._forms_for(word)})
         found: list[Match] = []
         taken = [False] * len(words)
         for typos in ((False, True) if self.typos else (False,)):  # "take" is the cue "take" before it is "taken"
