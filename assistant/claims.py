@@ -107,16 +107,17 @@ class ClaimChecker:
             if not candidates:
                 continue
             # The value speaks of the fact whose cue is nearest it; between subjects, the one nearest the value.
-            candidates.sort(key=lambda f: (min(abs(c - value.start) for c in cues[f.relation]),
+            # Ties go to the cue before the value: "born in 1905 and died in 1990".
+            candidates.sort(key=lambda f: (min((abs(c - value.start), c > value.start) for c in cues[f.relation]),
                                            self._anchor_distance(f, value.start, anchors)))
             judged = [self._judge(fact, value, stated, implied, anchors, question) for fact in candidates]
             judged = [binding for binding in judged if binding is not None]
             if not judged:
                 continue
-            # Wrong only when no fact the question may mean agrees: "Beria signed Order 001223 and Serov the
-            # Instructions" holds two true claims though "Serov" stands nearer the Order; "Serov was deputy head
-            # of the NKGB" is true of the deputy though "head" is a cue too.
-            agreeing = [binding for binding in judged if binding.holds]
+            # Wrong only when no fact of the same relation agrees: "Beria signed Order 001223 and Serov the
+            # Instructions" holds two true claims though "Serov" stands nearer the Order. (Another relation does
+            # not excuse it: "20,000 children" is not right because 20,000 fits the country's total.)
+            agreeing = [binding for binding in judged if binding.holds and binding.fact.relation == judged[0].fact.relation]
             found.append(agreeing[0] if agreeing else judged[0])
         return found
 

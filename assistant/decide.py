@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from assistant.language import registry
 from assistant.premise import Premise
 from assistant.question import Question
 from assistant.retrieve import Evidence
-from assistant.vocabulary import Lexicon
+from assistant.vocabulary import Lexicon, stem_prefix
 from config import Policy
 from corpus.text import fold
 
+MIN_CONTENT_LENGTH = 4  # shorter words are particles and endings more often than subjects
 TYPED_AMONG = 3  # the decision reads this many of the best candidates
 CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "named", "about", "relation")
 
@@ -30,7 +32,17 @@ class Decision:
     reason: str  # answered | corrected | not_a_question | no_passage | low_evidence
 
 
-def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon) -> dict[str, float]:
+def _uncovered(question: Question, top, knowledge) -> float:
+    spans = [(m.start, m.end) for m in question.mentions.aliases] + [(e.start, e.end) for e in question.entities]
+    words = [w for i, w in enumerate(question.words) if len(w) >= MIN_CONTENT_LENGTH and not w.isdigit()
+             and w not in registry()[question.language].stop_words and not any(s <= i < e for s, e in spans)]
+    if not words:
+        return 0.0
+    prefixes = [knowledge.passage_prefixes[c.sentence.passage_index] for c in top]
+    return sum(not any(stem_prefix(w) in p for p in prefixes) for w in words) / len(words)
+
+
+def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon, knowledge=None) -> dict[str, float]:
     """The features P(answerable) is computed from (the calibration reads them too)."""
     top = evidence.candidates[:TYPED_AMONG]
     # The evidence of the few best candidates, not of the first alone: whether the sources answer does not hang
@@ -42,6 +54,9 @@ def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon) 
     written = [w for i, w in enumerate(question.written) if i and w[:1].isupper() and len(w) > 3]
     features["unknown_names"] = float(any(not lexicon.knows(fold(w)) for w in written)) if question.language != "de" else 0.0
     features["typed_any"] = float(question.asks != "other" and any(c.features["typed"] for c in top))
+    # The question's own words (not its names) that none of the best passages, nor their curated questions in
+    # any language, use: "How many grandchildren did Serov have?" asks about grandchildren, which none names.
+    features["uncovered"] = _uncovered(question, top, knowledge) if knowledge is not None else 0.0
     features["english"] = float(question.language == "en")
     features["named"] = float(bool(question.mentions.subjects))
     return features
@@ -53,9 +68,10 @@ def probability(features: dict[str, float], policy: Policy) -> float:
 
 
 class Decider:
-    def __init__(self, lexicon: Lexicon, policy: Policy) -> None:
+    def __init__(self, lexicon: Lexicon, policy: Policy, knowledge=None) -> None:
         self.lexicon = lexicon
         self.policy = policy
+        self.knowledge = knowledge
 
     def decide(self, question: Question, premise: Premise, evidence: Evidence) -> Decision:
         if not question.content and not question.values and not question.mentions.subjects:
@@ -64,7 +80,7 @@ class Decider:
             return Decision("corrected", 1.0, "corrected")
         if evidence.best is None:
             return Decision("abstained", 0.0, "no_passage")
-        p = probability(decision_features(question, evidence, self.lexicon), self.policy)
+        p = probability(decision_features(question, evidence, self.lexicon, self.knowledge), self.policy)
         if p < self.policy.decision.answer_above:
             return Decision("abstained", p, "low_evidence")
         return Decision("answered", p, "answered")

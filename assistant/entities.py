@@ -40,8 +40,12 @@ class EntityFinder:
     def relations(self, words, language: str) -> tuple[tuple[str, int], ...]:
         """(relation id, token position) for every relation cue word of the language (and English) in the words."""
         matcher = self._cues.get(language) or self._cues["en"]
-        # One word may state several relations ("signed in" dates a document and names where it was signed).
-        return tuple((m.payload, m.start) for m in matcher.find(words, overlapping=True))
+        # One word may state several relations ("signed in" dates a document and names where it was signed),
+        # but a cue inside a longer one is not a cue of its own: "deputy head" is no "head".
+        found = matcher.find(words, overlapping=True)
+        kept = [m for m in found if not any(o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start
+                                            for o in found)]
+        return tuple((m.payload, m.start) for m in kept)
 
     def find(self, words, document_spans=()) -> tuple[EntityMention, ...]:
         """Entity mentions in folded words, leaving out those inside a document's name given as

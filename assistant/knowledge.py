@@ -17,6 +17,7 @@ from corpus.text import tokens
 from index import LoadedIndex
 from index.lexical import analyze
 from index.units import PASSAGE, QUESTION, SENTENCE
+from assistant.vocabulary import word_prefixes
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}} ({_MONTHS})\b|\b({_MONTHS}) \d{{1,2}}\b", re.IGNORECASE)
@@ -75,6 +76,9 @@ class Knowledge:
         self.corpus = corpus
         self.index = index
         self.documents = frozenset(sid for sid, s in corpus.subjects.items() if s.is_document)
+        # Relations always about one document ("could take 200 kg": the baggage limit of the Instructions).
+        relations = corpus.facts.relations if corpus.facts else {}
+        self.implied_by = {rid: r.implies for rid, r in relations.items() if r.implies in self.documents}
         subjects = corpus.subjects.values()
         person_words = frozenset(
             t for s in subjects
@@ -113,6 +117,10 @@ class Knowledge:
         self.fact_sentences = {
             fact_id: [self.by_key[(position[pid], s)] for pid, s in keys if (position[pid], s) in self.by_key]
             for fact_id, keys in corpus.fact_sentences.items()}
+        # The words of each passage and of its curated questions (every language), as prefixes: what the
+        # passage can be said to speak of (assistant.decide: the question's words none of the best passages use).
+        self.passage_prefixes = [word_prefixes({t for text in (p.text, *p.all_questions) for t in tokens(text)})
+                                 for p in corpus.passages]
         self.passage_named = [frozenset().union(*(self.sentences[i].named for i in positions))
                               for positions in self.passage_sentences]
         self.sentence_rows = np.asarray([s.row for s in self.sentences], dtype=np.int64)

@@ -84,6 +84,9 @@ class Language:
     order_words: frozenset[str]
     chat: dict[str, str]
     letters: dict[str, str]  # letters typed for the language's own on a foreign keyboard ("y" for "ü")
+    time_words: PhraseSet  # beside a number: an hour ("3 a.m.")
+    age_words: PhraseSet  # before or after a number: an age ("under 16", "16 лет")
+    percent_words: PhraseSet  # after a number: a share ("60 percent")
     stop_words: frozenset[str]
     phrases: dict[str, str] = field(default_factory=dict)
 
@@ -114,6 +117,7 @@ class Language:
             year_cues=words("year_cues"), year_suffixes=words("year_suffixes"), order_words=words("order_words"),
             chat={fold(str(k)): str(v) for k, v in (data.get("chat") or {}).items()},
             letters={str(k): str(v) for k, v in (data.get("letters") or {}).items()},
+            time_words=phrases("time_words"), age_words=phrases("age_words"), percent_words=phrases("percent_words"),
             stop_words=words("stop_words"), phrases={k: str(v) for k, v in (data.get("phrases") or {}).items()},
         )
 

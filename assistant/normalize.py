@@ -134,9 +134,10 @@ class Normalizer:
                 return self.lexicon.identifiers[value], "identifier"
         # "in 41", "41 m.", and a bare "41" ending the question ("kiek vaiku isveze is lietuvos 41"): a count is
         # followed by what it counts. Beside a month name a number up to 31 is its day ("25. marta", "June 14").
-        if len(word) == 2:
+        if len(word) == 2 and not (following.isdigit() and len(following) == 3):  # "50 000" is fifty thousand
             day = value <= 31 and (previous in language.months or following in language.months)
-            if not day and (previous in language.year_cues or following in language.year_suffixes
+            age = language.age_words.search(previous)  # "iki 16 metų" is under sixteen, not 1916
+            if not day and not age and (previous in language.year_cues or following in language.year_suffixes
                             or (not following and previous not in language.order_words)):
                 return f"19{word}", "year"
         return word, ""

@@ -65,7 +65,7 @@ class Pipeline:
         self.premise = PremiseChecker(self.knowledge, subjects, languages, policy, space=space,
                                       encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
         self.selector = Selector(self.knowledge, policy)
-        self.decider = Decider(self.lexicon, policy)
+        self.decider = Decider(self.lexicon, policy, self.knowledge)
         self.composer = Composer(self.knowledge, languages)
 
     def trace(self, raw: object, lang: str | None = None) -> Trace:

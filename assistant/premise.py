@@ -109,6 +109,10 @@ class PremiseChecker:
             named = list(dict.fromkeys(m.subject for m in detection.attributes if m.attribute == IMPLYING_ATTRIBUTE))
             if len(named) > 1:
                 return []  # two signers named and no document: a question about the men, not a mix-up
+            others = detection.subjects - self.documents - {s for s in detection.subjects
+                                                            if self.subjects[s].kind == "person"}
+            if others:
+                return []  # "Beria's plan for the heads of families": the attribute belongs to the plan named
         if len(named) == 2:
             if question.joins:
                 return []

@@ -226,13 +226,20 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
         values.append(Value("date", year, " ".join(words[min(day_at, i):after + (1 if year else 0)]), min(day_at, i),
                             month=month, day=int(words[day_at])))
         taken |= {day_at, i} | ({after} if year else set())
+        # The first day of a span ("between 15 and 27 June", "14-19 June") is a day of the same month.
+        first = min(day_at, i) - 2
+        if day_at < i and first >= 0 and words[first].isdigit() and 1 <= int(words[first]) <= 31 \
+                and words[first + 1] in _SPAN_WORDS:
+            values.append(Value("date", year, words[first], first, month=month, day=int(words[first])))
+            taken.add(first)
     positions = _token_positions(text)
     for match in _NUMBER.finditer(text):
         at = positions.get(match.start())
         if at is None or at in taken:
             continue
         written = match.group(1)
-        digits = re.sub(r"[,\u00a0\u202f ]", "", written) if re.search(r"\d[,\u00a0\u202f ]\d{3}", written) else written
+        grouped = bool(re.fullmatch(r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+", written))  # "17,500", "25.000", "17 500"
+        digits = re.sub(r"[,.\u00a0\u202f ]", "", written) if grouped else written
         try:
             number = float(digits.replace(",", "."))
         except ValueError:
@@ -240,10 +247,20 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
         if match.group(2) and _THOUSANDS.match(match.group(2)):
             number *= 1000
         following = words[at + 1] if at + 1 < len(words) else ""
-        unit = _unit(following, text[match.end():match.end() + 2])
+        after_text = cue_text(text[match.end():match.end() + 16])
+        before_text = cue_text(text[max(0, match.start() - 16):match.start()])
+        unit = "%" if language.percent_words.at_start(after_text) else _unit(following, text[match.end():match.end() + 2])
         if written.startswith("0") and len(written) >= 3:
             kind = "identifier"
-        elif number.is_integer() and int(number) in _YEAR and not unit and "." not in written:
+        elif text[match.end():match.end() + 1] in "-–" and text[match.end() + 1:match.end() + 2].isdigit() \
+                or text[match.start() - 1:match.start()] in ("-", "–") and match.start() > 0 \
+                and text[match.start() - 2:match.start() - 1].isdigit():
+            kind = "identifier"  # "58-10", an article and sub-article, not two counts
+        elif language.time_words.at_start(after_text):
+            kind = "time"  # "3 a.m."
+        elif language.age_words.at_start(after_text) or _ends_with(language.age_words, before_text):
+            kind = "age"  # "under 16", "16 лет"
+        elif number.is_integer() and int(number) in _YEAR and not unit and "." not in written and not grouped:
             kind = "year"
         elif at and words[at - 1] in language.order_words:
             kind = "identifier"
@@ -251,6 +268,14 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
             kind = "measure" if unit else "count"
         values.append(Value(kind, number, match.group(0), at, unit=unit))
     return sorted(values, key=lambda v: v.position)
+
+
+# Words between the first and last day of a span of days, in the six languages (folded).
+_SPAN_WORDS = frozenset("and to till until through ir iki un lidz ja kuni и до und bis".split())
+
+
+def _ends_with(phrases, text: str) -> bool:
+    return any(m.end() == len(text) for m in phrases.find(text))
 
 
 _UNITS = {"kg": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg", "kilogramu": "kg",

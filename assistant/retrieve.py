@@ -97,7 +97,8 @@ class Retriever:
         it is about a person or event the question names (the Serov biography, for "Serov")."""
         documents = list(question.documents)
         if not documents:
-            documents = sorted({m.subject for m in question.mentions.attributes if m.attribute in IMPLYING_ATTRIBUTES})
+            documents = sorted({m.subject for m in question.mentions.attributes if m.attribute in IMPLYING_ATTRIBUTES}
+                               | {self.knowledge.implied_by[r] for r, _ in question.relations if r in self.knowledge.implied_by})
         others = sorted(question.mentions.subjects - set(self.knowledge.documents))
         # Naming no document and implying none, the question may be answered from any passage (the selection
         # still never mixes the documents of the quoted passages).

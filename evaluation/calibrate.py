@@ -134,7 +134,7 @@ def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
             continue
         if trace.decision.reason == "not_a_question":
             continue
-        values = decision_features(trace.question, trace.evidence, pipeline.lexicon)
+        values = decision_features(trace.question, trace.evidence, pipeline.lexicon, pipeline.knowledge)
         features.append(values)
         labels.append(question.expect.status == "answered")
         groups.append(_group(question))
