@@ -51,8 +51,9 @@ router = APIRouter(prefix="/curator", include_in_schema=False, dependencies=[Dep
 def _render(request: Request, template: str, **context) -> HTMLResponse:
     state = request.app.state.server
     corpus = state.assistant.corpus if state.assistant else None
+    log_problem = state.questions.health().problem() if state.questions else None  # a failing log must be seen
     return state.templates.TemplateResponse(request, template, {"corpus": corpus, "ready": corpus is not None,
-                                                                  **context})
+                                                                  "log_problem": log_problem, **context})
 
 
 @router.get("", response_class=HTMLResponse)

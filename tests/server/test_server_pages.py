@@ -14,7 +14,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from assistant import Answer
-from assistant.messages import LANGUAGES
+from assistant.language import LANGUAGES
 from server.i18n import I18N_DIR, load_translations
 from server.questionlog import QuestionLog
 
@@ -184,6 +184,7 @@ def test_the_question_log_shows_unanswered_and_corrected_questions_escaped(make_
 def test_the_question_log_stores_no_visitor_identifiers(client, server_settings):
     client.post("/api/ask", json={"question": "Who signed Order 001223?"},
                 headers={"X-Forwarded-For": "203.0.113.9", "Cookie": "visitor=abc", "User-Agent": "probe-agent"})
+    assert client.app.state.server.questions.flush()  # written by a background thread, off the request path
     with sqlite3.connect(server_settings.question_log) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(questions)")]
         rows = conn.execute("SELECT * FROM questions").fetchall()
