@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     queue_size: int = Field(32, ge=1, le=10_000, description="Questions that may wait for the answering pipeline; one more gets 503 with Retry-After.")
     queue_wait_seconds: float = Field(3.0, gt=0, le=120, description="Longest wait for the pipeline before a question gets 503.")
     answer_budget_seconds: float = Field(2.0, gt=0, le=120, description="Longest time a visitor waits for the pipeline to answer once it started (503 after).")
+    pipeline_process: bool = Field(True, description="Run the answering pipeline in a worker process of its own, so that "
+                                                     "its CPU work never holds up the server's event loop.")
+    pipeline_nice: int = Field(10, ge=0, le=19, description="How much lower the worker process's CPU priority is than the server's (nice), so that the event loop is never starved by answering.")
+    answer_hard_limit_seconds: float = Field(30.0, gt=0, le=600, description="A question still being answered after this time has the worker process replaced (its visitor got 503 at the budget).")
     max_question_tokens: int = Field(160, ge=16, le=512, description="Longest question in tokens of the multilingual encoder: what answering costs grows with it.")
 
     # -- clients -------------------------------------------------------------------------------------
@@ -129,6 +133,12 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _hard_limit_after_budget(self) -> Settings:
+        if self.answer_hard_limit_seconds < self.answer_budget_seconds:
+            raise ValueError("answer_hard_limit_seconds must be at least answer_budget_seconds")
+        return self
 
     @model_validator(mode="after")
     def _kiosk_mode_needs_kiosks(self) -> Settings:

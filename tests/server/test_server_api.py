@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant import MAX_QUESTION_CHARS, Answer
-from assistant.messages import PHRASES
+from assistant.language import LANGUAGES, registry
 from server.app import create_app
 
 ASK = "/api/ask"
@@ -51,9 +51,9 @@ def test_readyz_is_503_until_the_assistant_is_loaded(server_settings, assistant)
         assert client.post(ASK, json={"question": "Who signed the Serov Instructions?"}).status_code == 200
 
 
-def test_readyz_reports_a_failed_load(server_settings):
+def test_readyz_reports_a_failed_load_briefly_and_the_log_in_full(server_settings, caplog):
     def broken_loader(settings):
-        raise OSError("no such model")
+        raise OSError("no such model: /opt/models/secret-path")
 
     with TestClient(create_app(server_settings, loader=broken_loader)) as client:
         for _ in range(100):
@@ -62,8 +62,10 @@ def test_readyz_reports_a_failed_load(server_settings):
                 break
             threading.Event().wait(0.05)
         response = client.get("/readyz")
-        assert response.status_code == 503
-        assert response.json()["status"] == "failed" and "no such model" in response.json()["detail"]
+        assert response.status_code == 503 and "Retry-After" not in response.headers  # waiting will not help
+        assert response.json()["status"] == "failed" and response.json()["reason"] == "model_unavailable"
+        assert "/opt/models" not in response.text  # no paths on a public endpoint
+        assert "no such model: /opt/models/secret-path" in caplog.text  # the operator's detail is in the log
         assert client.get("/healthz").status_code == 200
 
 
@@ -90,7 +92,7 @@ def test_ask_passes_the_language_to_the_assistant(client):
     assert response.status_code == 200
     body = response.json()
     assert body["lang"] == "de"
-    assert body["answer"].startswith(PHRASES["de"]["intro"])
+    assert body["answer"].startswith(registry()["de"].phrase("intro"))
 
 
 def test_ask_accepts_a_regional_language_tag_and_an_empty_one(client):
@@ -112,7 +114,7 @@ def test_a_question_of_exactly_the_limit_is_accepted(client):
     ({"question": None}, "question: must be text (a JSON string)"),
     ({"question": ["Who?"]}, "question: must be text (a JSON string)"),
     ({"lang": "en"}, "question: is required"),
-    ({"question": "Who signed it?", "lang": "fr"}, "lang: must be one of en, lt, lv, et, ru, de"),
+    ({"question": "Who signed it?", "lang": "fr"}, f"lang: must be one of {', '.join(LANGUAGES)}"),
     ({"question": "Who signed it?", "lang": 7}, "lang: must be text (a JSON string)"),
 ])
 def test_invalid_questions_get_a_readable_422(client, body, expected):
@@ -232,7 +234,7 @@ def test_a_passage(client, assistant):
     assert set(body) == {"id", "text", "about", "sources"}
     assert body["id"] == passage.id and body["text"] == passage.text and body["about"] == list(passage.about)
     assert {s["id"] for s in body["sources"]} == {c.source_id for c in passage.sources}
-    assert all(set(s) == {"id", "title", "url", "locator"} for s in body["sources"])
+    assert all({"id", "title", "url", "locator"} <= set(s) for s in body["sources"])
 
 
 def test_an_unknown_passage_is_404(client):
@@ -251,7 +253,7 @@ def test_translations(client):
     assert body["lang"] == "lt" and body["name"] == "Lietuvių"
     assert body["strings"]["ask"] == "Klausti"
     assert 4 <= len(body["suggestions"]) <= 6
-    assert [lang["code"] for lang in body["languages"]] == ["en", "lt", "lv", "et", "ru", "de"]
+    assert [lang["code"] for lang in body["languages"]] == list(LANGUAGES)
     assert client.get("/api/i18n/xx").status_code == 404
 
 
@@ -261,7 +263,7 @@ def test_the_openapi_schema_documents_the_api(client):
     ask = schema["paths"]["/api/ask"]["post"]
     assert {"200", "413", "422", "429", "503"} <= set(ask["responses"])
     request = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
-    assert request["maxLength"] == MAX_QUESTION_CHARS
+    assert request["maxLength"] == 2 * MAX_QUESTION_CHARS  # the raw string; 500 once spaces are collapsed
     assert client.get("/docs").status_code == 404  # it would load scripts from a CDN
 
 
@@ -306,12 +308,12 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
 
     monkeypatch.setenv("SEROV_QA_RATE_LIMIT", "off")
     monkeypatch.setenv("SEROV_QA_ALLOWED_ORIGINS", '["https://museum.example"]')
-    monkeypatch.setenv("SEROV_QA_CURATOR_TOKEN", "s3cret")
+    monkeypatch.setenv("SEROV_QA_CURATOR_TOKEN", "s3cret-s3cret-s3cret")
     monkeypatch.setenv("SEROV_QA_IDLE_SECONDS", "45")
     monkeypatch.setenv("SEROV_QA_INDEX_DIR", str(tmp_path / "index"))
     settings = Settings()
     assert settings.rate_limit == "off" and settings.allowed_origins == ["https://museum.example"]
-    assert settings.curator_token == "s3cret" and settings.idle_seconds == 45
+    assert settings.curator_token == "s3cret-s3cret-s3cret" and settings.idle_seconds == 45
     assert settings.index_dir == tmp_path / "index"
     monkeypatch.setenv("SEROV_QA_IDLE_WARNING_SECONDS", "5")
     with pytest.raises(ValueError):
