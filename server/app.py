@@ -218,6 +218,7 @@ def create_app(settings: Settings | None = None, *, assistant: Pipeline | None =
             state.questions.close()
         if isinstance(state.assistant, PipelineProcess):
             state.assistant.close()
+        state.queue.close()
 
     app = FastAPI(
         title="serov-qa",
