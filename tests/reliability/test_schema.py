@@ -4,7 +4,9 @@ content types and bodies as the schema documents them; invalid input rejected)."
 
 from __future__ import annotations
 
+import atexit
 import queue
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +24,7 @@ EXAMPLES_PER_OPERATION = 1000
 # The schema is read from an app made at import (schemathesis parametrizes at collection time); the real
 # pipeline reaches that app through its loader, which waits for the fixture below to hand it over.
 _LOG_DIR = Path(tempfile.mkdtemp(prefix="serov-qa-schema-"))
+atexit.register(shutil.rmtree, _LOG_DIR, True)
 _pipeline: queue.Queue = queue.Queue(maxsize=1)
 # Generous time limits: schemathesis counts any 5xx, even the documented overload 503, as a failure, and
 # this test is about the contract, not about a busy machine (test_bounded_work.py tests the 503s).

@@ -261,7 +261,12 @@ def test_the_openapi_schema_documents_the_api(client):
     schema = client.get("/openapi.json").json()
     assert {"/api/ask", "/api/passages/{passage_id}", "/api/sources", "/healthz", "/readyz", "/metrics"} <= set(schema["paths"])
     ask = schema["paths"]["/api/ask"]["post"]
-    assert {"200", "413", "422", "429", "503"} <= set(ask["responses"])
+    assert {"200", "400", "408", "413", "422", "429", "503"} <= set(ask["responses"])
+    assert "Retry-After" in ask["responses"]["503"]["headers"] and "Retry-After" in ask["responses"]["429"]["headers"]
+    lang = schema["components"]["schemas"]["AskRequest"]["properties"]["lang"]
+    assert {"type": "string", "enum": list(LANGUAGES)} in lang["anyOf"]
+    assert "404" in schema["paths"]["/metrics"]["get"]["responses"]
+    assert "503" in schema["paths"]["/readyz"]["get"]["responses"]
     request = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
     assert request["maxLength"] == 2 * MAX_QUESTION_CHARS  # the raw string; 500 once spaces are collapsed
     assert client.get("/docs").status_code == 404  # it would load scripts from a CDN
