@@ -138,11 +138,16 @@ def _start_worker(state: ServerState) -> PipelineProcess:
     """The corpus here (the API serves passages from it), the pipeline in its worker process."""
     from corpus import load_corpus
 
-    corpus = load_corpus(state.settings.corpus_dir)  # a broken corpus fails here, before any process starts
-    worker = PipelineProcess(state.settings, corpus, state.settings.answer_hard_limit_seconds,
+    worker = PipelineProcess(state.settings, None, state.settings.answer_hard_limit_seconds,
                              on_stage=lambda stage: setattr(state, "phase", stage),
                              on_restart=state.metrics.pipeline_restarts.inc)
-    worker.start()
+    worker.spawn()  # it loads while this process reads the corpus: half a second off the start
+    try:
+        worker.corpus = load_corpus(state.settings.corpus_dir)
+    except BaseException:
+        worker.close()
+        raise
+    worker.wait_ready()
     return worker
 
 

@@ -118,6 +118,11 @@ class PipelineProcess:
 
     def start(self) -> None:
         """Start the worker and wait until it has loaded the pipeline; raises WorkerLoadError."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the worker process (it loads the pipeline meanwhile); wait_ready() waits for it."""
         with self._lock:
             self._stop_process()
             parent, child = self._context.Pipe()
@@ -126,22 +131,29 @@ class PipelineProcess:
             self._process.start()
             child.close()
             self._conn = parent
-            while True:
-                if not parent.poll(START_TIMEOUT_SECONDS):
-                    self._stop_process()
+
+    def wait_ready(self) -> None:
+        # Without the lock: loading may take minutes (an index build), and close() must be able to stop it.
+        parent, process = self._conn, self._process
+        while True:
+            try:
+                if parent is None or not parent.poll(START_TIMEOUT_SECONDS):
                     raise WorkerLoadError("load_failed", "the answering process did not finish loading", [])
-                try:
-                    message = parent.recv()
-                except (EOFError, OSError):
-                    code = self._process.exitcode if self._process is not None else None
-                    self._stop_process()
-                    raise WorkerLoadError("load_failed", f"the answering process exited while loading (code {code})", [])
-                if message[0] == "ready":
-                    return
-                if message[0] == "failed":
-                    self._stop_process()
-                    raise WorkerLoadError(message[1], message[2], message[3])
-                self._relay(message)
+                message = parent.recv()
+            except (EOFError, OSError, ValueError):
+                code = process.exitcode if process is not None else None
+                self.close()
+                raise WorkerLoadError("load_failed", f"the answering process exited while loading (code {code})", []) \
+                    from None
+            except WorkerLoadError:
+                self.close()
+                raise
+            if message[0] == "ready":
+                return
+            if message[0] == "failed":
+                self.close()
+                raise WorkerLoadError(message[1], message[2], message[3])
+            self._relay(message)
 
     def _relay(self, message: tuple) -> None:
         if message[0] == "stage":
