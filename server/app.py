@@ -108,6 +108,7 @@ class ServerState:
     service: AnswerService | None = None
     phase: str = "loading"  # loading | building_index | ready | failed
     failure: LoadFailure | None = None
+    loading: threading.Thread | None = None  # started once, even if the lifespan runs again
 
     @property
     def assistant(self) -> Pipeline | None:
@@ -214,9 +215,12 @@ def create_app(settings: Settings | None = None, *, assistant: Pipeline | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if state.service is None and state.failure is None:
-            threading.Thread(target=_load_in_background, args=(state, loader), name="serov-qa-loader",
-                             daemon=True).start()
+        if state.questions is not None:
+            state.questions.start()
+        if state.service is None and state.failure is None and state.loading is None:
+            state.loading = threading.Thread(target=_load_in_background, args=(state, loader), name="serov-qa-loader",
+                                             daemon=True)
+            state.loading.start()
         yield
         # Shutdown: what visitors asked is written before the process ends; the worker process is stopped.
         if state.questions is not None:

@@ -209,9 +209,16 @@ class QuestionLog:
         self._last_purge = 0.0
         self.db.migrate()
         self.purge()
+        self._queue_size = queue_size
         self._writer = _Writer(self, queue_size)
         self.metrics.log_pending.set_function(lambda: self._writer.unwritten)
         self._writer.start()
+
+    def start(self) -> None:
+        """Start the writer again after close() (an app's lifespan may run more than once: test clients)."""
+        if not self._writer.is_alive():
+            self._writer = _Writer(self, self._queue_size)
+            self._writer.start()
 
     @property
     def where(self) -> str:

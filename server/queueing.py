@@ -60,7 +60,7 @@ class AnswerQueue:
         self.wait_seconds = wait_seconds
         self.budget_seconds = budget_seconds
         self.metrics = metrics
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="serov-qa-pipeline")
+        self._executor: ThreadPoolExecutor | None = None
         self._jobs: dict[Any, _Job] = {}
         self._depth = 0
         self._service_seconds = 0.05  # running mean of the pipeline's time per question, for Retry-After
@@ -90,7 +90,7 @@ class AnswerQueue:
             self._jobs[key] = job
             self._depth += 1
             self.metrics.queue_depth.set(self._depth)
-            self._executor.submit(self._work, key, job, compute)
+            self._pool().submit(self._work, key, job, compute)
         try:
             started = await asyncio.wait_for(asyncio.shield(job.started),
                                              max(0.0, job.enqueued + self.wait_seconds - time.monotonic()))
@@ -131,8 +131,16 @@ class AnswerQueue:
         _resolve(job.started, False, None)  # a skipped job: its waiters have gone
         _resolve(job.done, result, error)
 
+    def _pool(self) -> ThreadPoolExecutor:
+        # Made on first use and again after close(): an app's lifespan may run more than once (test clients).
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="serov-qa-pipeline")
+        return self._executor
+
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
 
 def _resolve(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
