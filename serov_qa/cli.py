@@ -23,7 +23,13 @@ IndexOption = Annotated[Optional[Path], typer.Option("--index", help="Index fold
 
 
 def _settings(corpus: Path | None = None, index: Path | None = None) -> Settings:
-    settings = Settings()
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # a SEROV_QA_* variable is wrong: say which, no traceback
+        problems = "; ".join(f"SEROV_QA_{'_'.join(map(str, e['loc'])).upper() or '?'}: {e['msg']}" for e in exc.errors())
+        _fail(f"the settings are not valid: {problems}")
     updates = {k: v for k, v in (("corpus_dir", corpus), ("index_dir", index)) if v is not None}
     return settings.model_copy(update=updates)
 
@@ -75,23 +81,38 @@ def build(corpus: CorpusOption = None, index: IndexOption = None) -> None:
     settings = _settings(corpus, index)
     loaded_corpus = _load_corpus(settings)
     encoders = load_encoders(settings.model, settings.multilingual_model)
-    build_index(loaded_corpus, encoders, settings.index_dir, progress=sys.stderr.isatty())
+    build_index(loaded_corpus, encoders, settings.index_dir, progress=sys.stderr.isatty(),
+                report=lambda message: typer.echo(message, err=True))
     names = ", ".join(e.name for e in encoders.values())
     typer.echo(f"built {settings.index_dir} ({len(loaded_corpus.passages)} passages, models {names})")
+
+
+def prepare_index_or_exit(settings: Settings, corpus) -> None:
+    """Check the index; build it when the rebuild policy allows (saying so, with progress), else explain and exit."""
+    from index import IndexProblem
+    from index.encoders import load_encoders
+    from index.store import expected_models, prepare_index
+
+    def say(message: str) -> None:
+        typer.echo(message, err=True)
+
+    try:
+        prepare_index(corpus, expected_models(settings.model, settings.multilingual_model), settings.index_dir,
+                      rebuild=settings.index_rebuild, report=say, progress=sys.stderr.isatty(),
+                      encoders=lambda: load_encoders(settings.model, settings.multilingual_model))
+    except IndexProblem as problem:
+        _fail(f"{problem} (or set SEROV_QA_INDEX_REBUILD=always to let commands rebuild it; "
+              f"the rebuild policy now is '{settings.index_rebuild}')")
 
 
 def load_assistant_or_exit(settings: Settings):
     """assistant.pipeline.load, with every load failure as a readable message and a non-zero exit."""
     from assistant.pipeline import load
-    from corpus import CorpusError
     from index import IndexProblem
 
     try:
+        prepare_index_or_exit(settings, _load_corpus(settings))
         return load(settings)
-    except CorpusError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem), err=True)
-        _fail("the corpus has problems; fix them and try again")
     except IndexProblem as exc:
         _fail(str(exc))
     except ValueError as exc:  # the answering policy file
@@ -124,7 +145,14 @@ def ask(
 ) -> None:
     """Answer one question with quotes and citations."""
     from assistant import QuestionError
+    from server.security import clean_argument
 
+    # Bytes that are not UTF-8 (`serov-qa ask $'\xff'`), control and invisible characters: cleaned
+    # before anything prints or matches them.
+    question = clean_argument(question)
+    lang = clean_argument(lang) or None if lang else None
+    if not question:
+        _fail("the question is empty (or has only invisible characters); please type a question", code=2)
     assistant = load_assistant_or_exit(_settings(corpus, index))
     try:
         answer = assistant.answer(question, lang=lang)
@@ -153,14 +181,16 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port.")] = None,
 ) -> None:
-    """Serve the kiosk, the widget and the API (the index is built first if needed)."""
+    """Serve the kiosk, the widget and the API (the index is built first if needed and allowed)."""
     import uvicorn
 
     settings = _settings()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from server.app import create_app
+    from server.serving import uvicorn_options
 
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                **uvicorn_options(settings))
 
 
 def main() -> None:

@@ -1,6 +1,8 @@
-"""Build the search index if it is missing, stale or damaged; do nothing otherwise.
+"""Build the search index if it is missing or stale (or damaged, if the settings allow); do nothing otherwise.
 
 Why: `make serve` must be fast when nothing changed, and correct when the corpus did.
+An index built by a version that recorded no checksums is rebuilt once, so that damage to it can be
+detected from then on (the server and `serov-qa ask` accept it as it is, with a warning).
 Usage: python -m serov_qa.ensure_index
 """
 
@@ -8,11 +10,11 @@ from __future__ import annotations
 
 import sys
 
+from config import Settings
 from corpus import CorpusError, load_corpus
 from index import IndexProblem, build_index
 from index.encoders import load_encoders
-from index.store import MULTILINGUAL, PRIMARY, read_manifest
-from config import Settings
+from index.store import expected_models, prepare_index, read_manifest
 
 
 def main() -> int:
@@ -22,20 +24,21 @@ def main() -> int:
     except CorpusError as exc:
         print(exc, file=sys.stderr)
         return 1
-    wanted = {PRIMARY: settings.model}
-    if settings.multilingual_model not in ("", "off", "none"):
-        wanted[MULTILINGUAL] = settings.multilingual_model
+
+    def encoders():
+        return load_encoders(settings.model, settings.multilingual_model)
+
     try:
-        manifest = read_manifest(settings.index_dir)
-        if manifest.get("corpus_hash") == corpus.content_hash and manifest.get("models") == wanted:
-            print(f"index is up to date: {settings.index_dir}")
-            return 0
-        print("the corpus or the models changed: rebuilding the index")
+        prepare_index(corpus, expected_models(settings.model, settings.multilingual_model), settings.index_dir,
+                      rebuild=settings.index_rebuild, encoders=encoders, report=print, progress=sys.stderr.isatty())
     except IndexProblem as problem:
-        print(f"building the index ({problem})")
-    encoders = load_encoders(settings.model, settings.multilingual_model)
-    build_index(corpus, encoders, settings.index_dir, progress=sys.stderr.isatty())
-    print(f"built {settings.index_dir}")
+        print(f"error: {problem} (or set SEROV_QA_INDEX_REBUILD=always)", file=sys.stderr)
+        return 1
+    if "files" not in read_manifest(settings.index_dir) and settings.index_rebuild != "never":
+        print("the index records no checksums (built by an older version): rebuilding it once")
+        build_index(corpus, encoders(), settings.index_dir, progress=sys.stderr.isatty(), report=print)
+        return 0
+    print(f"index is up to date: {settings.index_dir}")
     return 0
 
 

@@ -1,39 +1,71 @@
-"""The JSON API: /api/ask, /api/passages/{id}, /api/sources, /api/i18n/{lang}, and /healthz, /readyz, /metrics."""
+"""The JSON API: /api/ask, /api/passages/{id}, /api/sources, /api/i18n/{lang}, and /healthz, /readyz, /metrics.
+
+Every route is `async`: none does blocking work on the event loop (the pipeline runs in its own
+thread behind server.queueing), so /healthz, /readyz, /metrics and cached answers never wait behind
+a question being answered, nor in the thread pool that sync routes share.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
-from slowapi import Limiter
 
 from assistant import MAX_QUESTION_CHARS, Answer, SourceRef
 from assistant.language import LANGUAGES
 from corpus import Corpus
 from server.answers import AnswerService
+from server.errors import too_many_requests
 from server.i18n import primary_subtag
 from server.museum import DeskAnswer
+from server.queueing import Refused
+from server.security import clean_text
 
 NOT_READY_RETRY_SECONDS = 5
+# The body may be longer than the question it carries (runs of spaces count as one, invisible characters
+# as none); this bounds what a client may send at all, and is what the schema promises.
+MAX_RAW_QUESTION_CHARS = 2 * MAX_QUESTION_CHARS
+# Any case, with regional subtags ("lt-LT", "EN"), spelt out per letter: JSON Schema patterns have no flags.
+_LANG_TAG = ("^(" + "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in code) for code in LANGUAGES)
+             + ")([-_][A-Za-z0-9]{1,8})*$")
+LANG_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "enum": list(LANGUAGES)},
+        {"type": "string", "pattern": _LANG_TAG, "description": "the same in any case, or a regional tag, e.g. lt-LT"},
+        {"type": "string", "enum": [""], "description": "the same as leaving it out"},
+        {"type": "null"},
+    ],
+    "default": None,
+}
 
 
 class AskRequest(BaseModel):
     question: str = Field(
-        description=f"The visitor's question: text, 1 to {MAX_QUESTION_CHARS} characters once runs of spaces are collapsed.",
-        json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS},
+        description=(f"The visitor's question: text of 1 to {MAX_QUESTION_CHARS} characters once runs of spaces are "
+                     "collapsed and invisible characters removed, and at most the configured number of tokens "
+                     f"(160 by default); the raw string is at most {MAX_RAW_QUESTION_CHARS} characters."),
+        json_schema_extra={"minLength": 1, "maxLength": MAX_RAW_QUESTION_CHARS},
         examples=["Who signed the Serov Instructions?"],
     )
-    lang: str | None = Field(
-        None, description=f"Language of the question and of the fixed phrases, one of {', '.join(LANGUAGES)}; "
-                          "leave it out to let the assistant decide.",
+    lang: Annotated[str | None, WithJsonSchema(LANG_SCHEMA)] = Field(
+        None, description=f"Language of the question and of the fixed phrases, one of {', '.join(LANGUAGES)} (a "
+                          "regional tag such as lt-LT counts as its language); leave it out to let the assistant decide.",
         examples=["en"],
     )
 
     @field_validator("question")
     @classmethod
     def _question_length(cls, value: str) -> str:
-        text = " ".join(value.split())
+        if len(value) > MAX_RAW_QUESTION_CHARS:
+            raise PydanticCustomError(
+                "question_too_long", "must be at most {limit} characters (this one has {length})",
+                {"limit": MAX_QUESTION_CHARS, "length": len(value)},
+            )
+        text = clean_text(value)
         if not text:
             raise PydanticCustomError("question_empty", "must not be empty")
         if len(text) > MAX_QUESTION_CHARS:
@@ -46,12 +78,14 @@ class AskRequest(BaseModel):
     @field_validator("lang")
     @classmethod
     def _supported_lang(cls, value: str | None) -> str | None:
-        code = primary_subtag(value)
-        if not code:
+        # Exactly what the schema allows, not a cleaned version: a code is short enough to be sent right.
+        if not value:
             return None
-        if code not in LANGUAGES:
+        if value in LANGUAGES:
+            return value
+        if re.fullmatch(_LANG_TAG, value) is None:
             raise PydanticCustomError("lang_unsupported", "must be one of {choices}", {"choices": ", ".join(LANGUAGES)})
-        return code
+        return primary_subtag(value)
 
 
 class Message(BaseModel):
@@ -65,6 +99,28 @@ class FieldError(BaseModel):
 
 class ValidationMessage(Message):
     errors: list[FieldError]
+
+
+class Unavailable(Message):
+    reason: Literal["loading", "unavailable", "queue_full", "queue_timeout", "over_budget"] = Field(
+        description="loading: retry after Retry-After; unavailable: loading failed, an operator must act; "
+                    "queue_full, queue_timeout, over_budget: too busy now, retry after Retry-After.")
+
+
+class Alive(BaseModel):
+    status: Literal["alive"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    passages: int
+
+
+class NotReady(BaseModel):
+    status: Literal["loading", "building_index", "failed"]
+    reason: str | None = Field(None, description="When failed: corpus_invalid, index_missing, index_stale, "
+                                                 "index_damaged, model_unavailable, configuration_invalid, load_failed.")
+    detail: str
 
 
 class PassageOut(BaseModel):
@@ -98,7 +154,20 @@ class TranslationOut(BaseModel):
     max_question_chars: int
 
 
-NOT_READY = {503: {"model": Message, "description": "The model and the index are still loading."}}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before asking again.", "schema": {"type": "integer"}}}
+NOT_READY = {503: {"model": Unavailable, "headers": RETRY_AFTER,
+                   "description": "Still loading (reason `loading`, with Retry-After), or loading failed (`unavailable`)."}}
+ASK_RESPONSES = {
+    400: {"model": Message, "description": "The body cannot be read (it is not UTF-8)."},
+    408: {"model": Message, "description": "The body did not arrive in time (a slow or stalled client)."},
+    413: {"model": Message, "description": "The request body is too large."},
+    422: {"model": ValidationMessage,
+          "description": "Empty, over-long or too costly question, wrong types, unknown language, malformed JSON."},
+    429: {"model": Message, "headers": RETRY_AFTER, "description": "Too many questions from this client."},
+    503: {"model": Unavailable, "headers": RETRY_AFTER,
+          "description": "Loading (`loading`), failed (`unavailable`), or too busy to answer now (`queue_full`, "
+                         "`queue_timeout`, `over_budget`): ask again after Retry-After."},
+}
 
 
 def _state(request: Request):
@@ -106,95 +175,119 @@ def _state(request: Request):
 
 
 def answer_service(request: Request) -> AnswerService:
+    """The service, or 503: `loading` while the assistant loads, `unavailable` when loading failed."""
     state = _state(request)
-    if state.service is None:
-        raise HTTPException(503, "the assistant is still loading; try again in a few seconds",
-                            headers={"Retry-After": str(NOT_READY_RETRY_SECONDS)})
-    return state.service
-
-
-def loaded_corpus(service: AnswerService = Depends(answer_service)) -> Corpus:
-    return service.assistant.corpus
+    if state.service is not None:
+        return state.service
+    if state.failure is not None:
+        raise Refused("unavailable", 0, f"the assistant is unavailable: {state.failure.detail}")
+    raise Refused("loading", NOT_READY_RETRY_SECONDS, "the assistant is still loading; try again in a few seconds")
 
 
 def passage_out(corpus: Corpus, passage_id: str) -> PassageOut:
     passage = corpus.by_id.get(passage_id)
     if passage is None:
-        raise HTTPException(404, f"there is no passage {passage_id!r}")
+        raise HTTPException(404, f"there is no passage {passage_id[:100]!r}")
     sources = []
     for citation in passage.sources:
         source = corpus.sources[citation.source_id]
-        sources.append(SourceRef(id=source.id, title=source.title, url=source.url, locator=citation.locator))
+        sources.append(SourceRef(id=source.id, title=source.title, url=source.best_url, locator=citation.locator,
+                                 kind=source.kind, author=source.author, year=source.year))
     return PassageOut(id=passage.id, text=passage.text, about=list(passage.about), sources=sources)
 
 
-def build_router(limiter: Limiter, rate_limit: str | None) -> APIRouter:
-    """The routes; /api/ask is rate limited per client address unless rate_limit is None."""
-    router = APIRouter()
+def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    # Serialised by pydantic-core directly: FastAPI would validate the model again first.
+    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
 
-    def ask(request: Request, response: Response, body: AskRequest,
-            service: AnswerService = Depends(answer_service)) -> DeskAnswer:
-        return service.ask(body.question, lang=body.lang)
 
-    if rate_limit:
-        ask = limiter.limit(rate_limit)(ask)
-    router.add_api_route(
-        "/api/ask", ask, methods=["POST"], response_model=DeskAnswer, tags=["api"], summary="Answer a question",
-        description=(
-            "Extractive answer with quotes and citations. Status `answered`, `corrected` (the question mixed up "
-            "documents) or `abstained` (the curated sources do not answer it). The question is limited to "
-            f"{MAX_QUESTION_CHARS} characters; request bodies above the configured size (4 kB by default) get 413."
-        ),
-        responses={
-            413: {"model": Message, "description": "The request body is too large."},
-            422: {"model": ValidationMessage, "description": "Empty or over-long question, wrong types, malformed JSON."},
-            429: {"model": Message, "description": "Too many questions from this client; see Retry-After."},
-            **NOT_READY,
-        },
-    )
+router = APIRouter()
 
-    @router.get("/api/passages/{passage_id}", response_model=PassageOut, tags=["api"], summary="One passage",
-                responses={404: {"model": Message}, **NOT_READY})
-    def get_passage(passage_id: str, corpus: Corpus = Depends(loaded_corpus)) -> PassageOut:
-        return passage_out(corpus, passage_id)
 
-    @router.get("/api/sources", response_model=list[SourceOut], tags=["api"], summary="All sources", responses=NOT_READY)
-    def list_sources(corpus: Corpus = Depends(loaded_corpus)) -> list[SourceOut]:
-        return [
-            SourceOut(id=s.id, title=s.title, author=s.author, year=s.year, url=s.url, kind=s.kind,
-                      reliability=s.reliability)
-            for s in corpus.sources.values()
-        ]
+@router.post(
+    "/api/ask", response_model=DeskAnswer, tags=["api"], summary="Answer a question", responses=ASK_RESPONSES,
+    description=(
+        "Extractive answer with quotes and citations. Status `answered`, `corrected` (the question mixed up "
+        "documents) or `abstained` (the curated sources do not answer it; `reason` says why: `not_a_question` "
+        "for input without a letter, a digit or a word that is not a stop word, such as `?`, `the` or an emoji). "
+        "Rate limited per client (429 with Retry-After). When more questions wait for the answering pipeline "
+        "than the server is configured to queue, or one waits or takes too long, the answer is 503 with "
+        "Retry-After instead of a long wait."
+    ),
+)
+async def ask(request: Request, body: AskRequest) -> Response:
+    state = _state(request)
+    service = answer_service(request)
+    headers = None
+    if state.limiter is not None:
+        decision = state.limiter.check(request.scope)
+        if not decision.allowed:
+            return too_many_requests(decision)
+        headers = {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining)}
+    answer = await service.ask(body.question, lang=body.lang)
+    return _json(answer, headers)
 
-    @router.get("/api/i18n/{lang}", response_model=TranslationOut, tags=["api"],
-                summary="UI texts and suggested questions of one language (used by the kiosk and the widget)",
-                responses={404: {"model": Message}})
-    def translation(lang: str, request: Request) -> TranslationOut:
-        translations = _state(request).translations
-        code = primary_subtag(lang)
-        if code not in translations.languages:
-            raise HTTPException(404, f"no such language; available: {', '.join(translations.codes)}")
-        language = translations.languages[code]
-        return TranslationOut(**language.as_json(), languages=translations.menu(), max_question_chars=MAX_QUESTION_CHARS)
 
-    @router.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
-    def healthz() -> dict[str, str]:
-        return {"status": "alive"}
+@router.get("/api/passages/{passage_id}", response_model=PassageOut, tags=["api"], summary="One passage",
+            responses={404: {"model": Message}, **NOT_READY})
+async def get_passage(request: Request, passage_id: str) -> Response:
+    service = answer_service(request)
+    return _json(passage_out(service.assistant.corpus, passage_id))
 
-    @router.get("/readyz", tags=["operations"], summary="Readiness: 503 until the model and the index are loaded",
-                responses=NOT_READY)
-    def readyz(request: Request) -> JSONResponse:
-        state = _state(request)
-        if state.service is not None:
-            return JSONResponse({"status": "ready", "passages": len(state.assistant.corpus.passages)})
-        if state.load_error:
-            return JSONResponse({"status": "failed", "detail": state.load_error}, status_code=503)
-        return JSONResponse({"status": "loading"}, status_code=503,
-                            headers={"Retry-After": str(NOT_READY_RETRY_SECONDS)})
 
-    @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
-    def metrics(request: Request) -> Response:
-        content, media_type = _state(request).metrics.render()
-        return Response(content, media_type=media_type)
+@router.get("/api/sources", response_model=list[SourceOut], tags=["api"], summary="All sources", responses=NOT_READY)
+async def list_sources(request: Request) -> Response:
+    service = answer_service(request)
+    sources = [SourceOut(id=s.id, title=s.title, author=s.author, year=s.year, url=s.url, kind=s.kind,
+                         reliability=s.reliability).model_dump(mode="json")
+               for s in service.assistant.corpus.sources.values()]
+    return JSONResponse(sources)
 
-    return router
+
+@router.get("/api/i18n/{lang}", response_model=TranslationOut, tags=["api"],
+            summary="UI texts and suggested questions of one language (used by the kiosk and the widget)",
+            responses={404: {"model": Message}})
+async def translation(lang: str, request: Request) -> Response:
+    translations = _state(request).translations
+    code = primary_subtag(lang)
+    if code not in translations.languages:
+        raise HTTPException(404, f"no such language; available: {', '.join(translations.codes)}")
+    language = translations.languages[code]
+    return _json(TranslationOut(**language.as_json(), languages=translations.menu(), max_question_chars=MAX_QUESTION_CHARS))
+
+
+@router.get("/healthz", response_model=Alive, tags=["operations"],
+            summary="Liveness: the process answers (also while loading, and when loading failed: restarting "
+                    "would not help; /readyz says what is wrong)")
+async def healthz() -> Response:
+    return Response(b'{"status":"alive"}', media_type="application/json")
+
+
+@router.get("/readyz", response_model=Ready, tags=["operations"],
+            summary="Readiness: 503 while loading or when loading failed (with a short reason; the details are in the log)",
+            responses={503: {"model": NotReady, "headers": RETRY_AFTER,
+                             "description": "Loading (with Retry-After), building the index, or failed."}})
+async def readyz(request: Request) -> Response:
+    state = _state(request)
+    if state.service is not None:
+        return _json(Ready(status="ready", passages=len(state.assistant.corpus.passages)))
+    if state.failure is not None:
+        body = NotReady(status="failed", reason=state.failure.reason, detail=state.failure.detail)
+        return Response(body.model_dump_json(), status_code=503, media_type="application/json")
+    phase = "building_index" if state.phase == "building_index" else "loading"
+    body = NotReady(status=phase, detail="the model and the index are loading" if phase == "loading"
+                    else "the search index is being built; this takes a few minutes")
+    return Response(body.model_dump_json(), status_code=503, media_type="application/json",
+                    headers={"Retry-After": str(NOT_READY_RETRY_SECONDS)})
+
+
+@router.get("/metrics", tags=["operations"], summary="Prometheus metrics (may be restricted by address or token)",
+            response_class=Response,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Metrics."},
+                       404: {"model": Message, "description": "Not for this client (SEROV_QA_METRICS_*)."}})
+async def metrics(request: Request) -> Response:
+    state = _state(request)
+    if not state.metrics_access.allows(request.scope):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    content, media_type = state.metrics.render()
+    return Response(content, media_type=media_type)

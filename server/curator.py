@@ -106,11 +106,12 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
     session = request.cookies.get(COOKIE)
     desk = sessions(request)
     signed_in = getattr(request.state, "curator_via", "") == "session"
+    log_problem = state.questions.health().problem() if state.questions else None  # a failing log must be seen
     response = state.templates.TemplateResponse(request, template, {
         "corpus": corpus, "ready": corpus is not None, "lang": lang, "t": state.translations.languages[lang].curator,
         "languages": state.translations.menu(), "path": request.url.path,
         "form_token": desk.form_token(session) if signed_in and desk and session else "",
-        "signed_in": signed_in, **context,
+        "signed_in": signed_in, "log_problem": log_problem, **context,
     }, status_code=status_code)
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path=COOKIE_PATH, httponly=True, samesite="strict",

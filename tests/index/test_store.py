@@ -332,7 +332,8 @@ def test_a_failed_final_rename_leaves_the_old_index_in_place(tiny, minilm, monke
 def start_cli(*args: str) -> subprocess.Popen:
     """`python -m serov_qa.cli ARGS` with the primary encoder only, offline, ignoring the caller's SEROV_QA_*."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEROV_QA_")}
-    env.update(SEROV_QA_MULTILINGUAL_MODEL="off", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    # INDEX_REBUILD=always: these tests let `ask` repair a damaged index (the default only reports damage).
+    env.update(SEROV_QA_MULTILINGUAL_MODEL="off", SEROV_QA_INDEX_REBUILD="always", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     return subprocess.Popen([sys.executable, "-m", "serov_qa.cli", *args], cwd=PROJECT_DIR, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

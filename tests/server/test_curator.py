@@ -21,17 +21,25 @@ from server.questionlog import QuestionLog
 
 TOKEN = "s3cret-curator-token"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
+# What the log holds: (question, language, status). Written straight into the log, so these tests of the
+# curator pages do not depend on how the assistant happens to answer each question today.
 QUESTIONS = [
-    "Who signed the Serov Instructions?", "who signed the  SEROV instructions?", "Did Ivan Serov sign Order 001223?",
-    "Where is Serov buried?", "Where is Serov buried?", "Kur palaidotas Serovas?", "=HYPERLINK(\"http://x\")",
+    ("Who signed the Serov Instructions?", "en", "answered"), ("who signed the  SEROV instructions?", "en", "answered"),
+    ("Did Ivan Serov sign Order 001223?", "en", "corrected"), ("Where is Serov buried?", "en", "abstained"),
+    ("Where is Serov buried?", "en", "abstained"), ("Kur palaidotas Serovas?", "lt", "abstained"),
+    ("=HYPERLINK(\"http://x\")", "en", "abstained"),
 ]
 
 
 @pytest.fixture
 def curator(make_app):
-    with TestClient(make_app(curator_token=TOKEN)) as client:
-        for question in QUESTIONS:
-            client.post("/api/ask", json={"question": question})
+    app = make_app(curator_token=TOKEN)
+    with TestClient(app) as client:
+        log = app.state.server.questions
+        for question, lang, status in QUESTIONS:
+            log.record(Answer(question=question, status=status, answer="", lang=lang,
+                              confidence=0.9 if status == "answered" else 0.2))
+        log.flush()
         yield client
 
 

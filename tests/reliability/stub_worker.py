@@ -1,0 +1,27 @@
+"""A loader for PipelineProcess in tests: the worker process loads this instead of the real pipeline."""
+
+from __future__ import annotations
+
+import time
+
+from assistant import Answer, QuestionError
+
+
+class SlowStub:
+    def __init__(self, corpus) -> None:
+        self.corpus = corpus
+
+    def answer(self, question: str, lang: str | None = None) -> Answer:
+        if question.startswith("hang"):
+            time.sleep(60)
+        if question.startswith("refuse"):
+            raise QuestionError("not a question for the stub")
+        return Answer(question=question, status="answered", answer=f"stub: {question}", confidence=0.5)
+
+
+def load(settings, on_build=None):
+    from corpus import load_corpus
+
+    if on_build is not None:
+        on_build()  # as if it built the index
+    return SlowStub(load_corpus(settings.corpus_dir))
