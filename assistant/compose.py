@@ -21,9 +21,11 @@ SUGGESTIONS = 3
 
 
 class Composer:
-    def __init__(self, knowledge: Knowledge, languages: Languages) -> None:
+    def __init__(self, knowledge: Knowledge, languages: Languages, museum=None) -> None:
         self.knowledge = knowledge
         self.languages = languages
+        self.museum = museum
+        self._english_questions = frozenset(q for p in knowledge.corpus.passages for q in p.questions)
         self._spans = [sentence_spans(p.text) for p in knowledge.corpus.passages]
 
     def compose(self, question: Question, lang: str | None, decision: Decision, premise: Premise,
@@ -47,11 +49,21 @@ class Composer:
         understood = question.text if question.changed else None
         lead = [language.phrase("understood", question=understood)] if understood else []
         hits = [h.passage for h in evidence.hits] if evidence else []
+        referral = None
+        if decision.reason == "practical" and self.museum is not None:
+            # The museum's own text in place of suggestions about the documents, which would only mislead.
+            topic = next(t for t in self.museum.topics if t.name == question.practical[0])
+            referral = self.museum.referral(topic, lang)
+            intro = f"{intro}\n\n{referral.text}"
+            hits = []
+        suggestions = self.suggestions(hits, {q.passage_id for q in quotes}, question, lang)
         return Answer(
             question=question.original, status=decision.status, lang=lang, confidence=round(decision.confidence, 3),
             quotes=quotes, answer="\n\n".join([*lead, intro, *(f"{q.text} [{i}]" for i, q in enumerate(quotes, 1))]),
-            suggestions=self.suggestions(hits, {q.passage_id for q in quotes}, question, lang),
-            reason=decision.reason, understood=understood, corrected_claims=list(premise.claims) if premise.corrected else [],
+            suggestions=suggestions, reason=decision.reason, understood=understood,
+            corrected_claims=list(premise.claims) if premise.corrected else [], referral=referral,
+            # A curated question without a translation is shown in English: the pages tag it lang="en".
+            suggestion_langs=["en" if s in self._english_questions else lang for s in suggestions],
         )
 
     def quotes(self, keys) -> list[Quote]:

@@ -4,7 +4,8 @@ A question whose premise the sources contradict is corrected (assistant.premise)
 assistant answers when P(answerable), a logistic function of a few features of the question and of
 its best candidate sentence, reaches the policy's threshold; the weights and the threshold are
 fitted on the tune questions by `python -m evaluation.calibrate` (config/policy.yaml). A question
-with no word that could name a subject (".", "the", an emoji) is declined before anything else.
+with no word that could name a subject (".", "the", an emoji) is declined before anything else; a
+practical one ("opening hours", assistant.museum) gets the museum's referral.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from assistant.vocabulary import Lexicon, stem_prefix
 from config import Policy
 from corpus.text import fold
 
+PRACTICAL_PHRASE = 2  # assistant.museum: a phrase matched (1: a single word)
 MIN_CONTENT_LENGTH = 4  # shorter words are particles and endings more often than subjects
 TYPED_AMONG = 3  # the decision reads this many of the best candidates
 CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "named", "about", "relation")
@@ -76,11 +78,14 @@ class Decider:
     def decide(self, question: Question, premise: Premise, evidence: Evidence) -> Decision:
         if not question.content and not question.values and not question.mentions.subjects:
             return Decision("abstained", 0.0, "not_a_question")
+        topic, strength = question.practical
+        if strength == PRACTICAL_PHRASE:  # "What are the opening hours?": the front desk, whatever the sources hold
+            return Decision("abstained", 0.0, "practical")
         if premise.corrected:
             return Decision("corrected", 1.0, "corrected")
         if evidence.best is None:
-            return Decision("abstained", 0.0, "no_passage")
+            return Decision("abstained", 0.0, "practical" if strength else "no_passage")
         p = probability(decision_features(question, evidence, self.lexicon, self.knowledge), self.policy)
         if p < self.policy.decision.answer_above:
-            return Decision("abstained", p, "low_evidence")
+            return Decision("abstained", p, "practical" if strength else "low_evidence")
         return Decision("answered", p, "answered")

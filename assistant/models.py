@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Status = Literal["answered", "corrected", "abstained"]
-Reason = Literal["answered", "corrected", "not_a_question", "no_passage", "low_evidence"]
+Reason = Literal["answered", "corrected", "not_a_question", "no_passage", "low_evidence", "practical"]
 
 
 class SourceRef(BaseModel):
@@ -18,6 +18,11 @@ class SourceRef(BaseModel):
     kind: str = Field("reference", description="primary | secondary | reference")
     author: str = Field("", description="Author or publisher.")
     year: int | None = Field(None, description="Year of publication or of the version consulted.")
+
+
+class Referral(BaseModel):
+    topic: str = Field(description="Which practical topic matched: hours, tickets, cafe, toilets, tours, ...")
+    text: str = Field(description="The museum's own text, in the language of the answer.")
 
 
 class Quote(BaseModel):
@@ -38,3 +43,5 @@ class Answer(BaseModel):
     reason: Reason = Field("answered", description="Why this status: answered, corrected, or why it was declined.")
     understood: str | None = Field(None, description="The question as understood, when typing was normalised (\"ppl\" -> \"people\").")
     corrected_claims: list[str] = Field([], description="The visitor's own words that the sources contradict.")
+    referral: Referral | None = Field(None, description="Set when a practical question is referred to the front desk.")
+    suggestion_langs: list[str] = Field([], description="The language of each suggestion (English where untranslated).")

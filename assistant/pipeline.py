@@ -16,6 +16,7 @@ from assistant.entities import EntityFinder
 from assistant.knowledge import Knowledge
 from assistant.language import LanguageDetector, Languages, registry
 from assistant.models import Answer
+from assistant.museum import Museum, load_museum
 from assistant.normalize import Normalizer
 from assistant.premise import Premise, PremiseChecker
 from assistant.question import Question, Understanding
@@ -44,7 +45,7 @@ class Trace:
 
 class Pipeline:
     def __init__(self, corpus: Corpus, index: LoadedIndex, encoders: dict, policy: Policy,
-                 languages: Languages | None = None) -> None:
+                 languages: Languages | None = None, museum: Museum | None = None) -> None:
         languages = languages or registry()
         self.corpus = corpus
         self.policy = policy
@@ -56,7 +57,7 @@ class Pipeline:
         english = self.lexicon.own.get("en", {})
         normalizer = Normalizer(self.lexicon, entities.matcher)
         normalizer.warm_up(languages[code] for code in languages.codes)
-        self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects, entities)
+        self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects, entities, museum)
         self.search = Retriever(self.knowledge, self.retriever, policy)
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])
         encoder = self.retriever.encoders[space]
@@ -66,7 +67,7 @@ class Pipeline:
                                       encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
         self.selector = Selector(self.knowledge, policy)
         self.decider = Decider(self.lexicon, policy, self.knowledge)
-        self.composer = Composer(self.knowledge, languages)
+        self.composer = Composer(self.knowledge, languages, museum)
 
     def trace(self, raw: object, lang: str | None = None) -> Trace:
         timings: dict[str, float] = {}
@@ -99,12 +100,14 @@ class Pipeline:
 def load(settings: Settings, progress: bool = False) -> Pipeline:
     """The pipeline over the configured corpus, models and index (built first if missing or stale).
 
-    Raises corpus.CorpusError, index.IndexProblem, OSError (model or index files) or ValueError (policy)."""
+    Raises corpus.CorpusError, index.IndexProblem, OSError (model or index files) or ValueError (the policy or
+    the museum file)."""
     from corpus import load_corpus
     from index import ensure_index
     from index.encoders import load_encoders
 
     policy = load_policy(settings.policy_file)
+    museum = load_museum(settings.museum_file)
     corpus = load_corpus(settings.corpus_dir)
     encoders = load_encoders(settings.model, settings.multilingual_model)
     index = ensure_index(corpus, encoders, settings.index_dir, progress=progress)
@@ -115,4 +118,4 @@ def load(settings: Settings, progress: bool = False) -> Pipeline:
     # One question at a time is encoded in one thread: with two threads, encoding collapses from
     # ~20 ms to ~500 ms as soon as anything else runs (a second request, a build); one costs nothing.
     torch.set_num_threads(1)
-    return Pipeline(corpus, index, encoders, policy)
+    return Pipeline(corpus, index, encoders, policy, museum=museum)

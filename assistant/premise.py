@@ -184,21 +184,27 @@ class PremiseChecker:
                        misconception=self.misconceptions[misconception].id if misconception is not None else "",
                        quotes=tuple(dict.fromkeys(chosen)), claims=tuple(dict.fromkeys(claims)))
 
-    def misconception(self, question: Question, evidence: Evidence) -> int | None:
-        """The curated misconception the question is closest to, if it is close enough and farther from the truth."""
+    def misconception_scores(self, question: Question, evidence: Evidence) -> list[tuple[int, float, float]]:
+        """(misconception, closeness to its false claim, by how much closer than to its truth) for every curated
+        misconception about a subject the question names (the calibration reads them too)."""
         if not self._claim_vectors or question.comparison or self.space not in evidence.query:
-            return None
+            return []
         query = evidence.query[self.space]
-        best, best_score = None, self.policy.misconception_above
+        scores = []
         for i, (claims, truths) in enumerate(self._claim_vectors):
             subjects = set(self.misconceptions[i].subjects)
             if subjects and not subjects & question.mentions.subjects:
                 continue
             false_side = float(np.max(claims @ query))
             true_side = float(np.max(truths @ query)) if len(truths) else -1.0
-            if false_side >= best_score and false_side - true_side >= self.policy.misconception_margin:
-                best, best_score = i, false_side
-        return best
+            scores.append((i, false_side, false_side - true_side))
+        return scores
+
+    def misconception(self, question: Question, evidence: Evidence) -> int | None:
+        """The curated misconception the question is closest to, if it is close enough and farther from the truth."""
+        found = [(score, i) for i, score, margin in self.misconception_scores(question, evidence)
+                 if score >= self.policy.misconception_above and margin >= self.policy.misconception_margin]
+        return max(found)[1] if found else None
 
     def _conflict_quotes(self, conflicts: list[Conflict], question: Question, closeness, exclude) -> list:
         chosen: list[tuple[int, int]] = []

@@ -97,6 +97,7 @@ class Question:
     sequence: bool  # asks which came first
     joins: bool  # names things together ("X and Y", "X, Y") or asks about names ("why is X called Y")
     negated: bool
+    practical: tuple[str, int] = ("", 0)  # a practical topic (opening hours, the café) and how strongly: assistant.museum
     extras: dict = field(default_factory=dict, compare=False)  # per-stage caches, never read by another stage
 
     @property
@@ -119,12 +120,19 @@ class Understanding:
     """Builds Questions: validation, language, normalisation, then every parse of the normalised text."""
 
     def __init__(self, detector: LanguageDetector, normalizer: Normalizer, subjects: SubjectDetector,
-                 entities: EntityFinder | None = None) -> None:
+                 entities: EntityFinder | None = None, museum=None) -> None:
+        self.museum = museum
         self.detector = detector
         self.normalizer = normalizer
         self.subjects = subjects
         self.entities = entities
         self.languages = detector.languages
+
+    def _practical(self, words) -> tuple[str, int]:
+        if self.museum is None:
+            return ("", 0)
+        topic, strength = self.museum.match(list(words))
+        return (topic.name, strength) if topic is not None else ("", 0)
 
     def parse(self, raw: object) -> Question:
         original = validate_question(raw)
@@ -161,7 +169,7 @@ class Understanding:
             content=tuple(w for w in words if w not in language.stop_words and not w.isdigit()),
             values=tuple(_values(text, words, language)), mentions=mentions, entities=entities,
             relations=self.entities.relations(words, code) if self.entities else (),
-            asks=parts[0].asks, parts=parts,
+            asks=parts[0].asks, parts=parts, practical=self._practical(words),
             # Tags are looked for as typed too: "didnt he" is expanded to "did not he" by the chat table.
             yes_no=_asks_confirmation(text, language) or _asks_confirmation(original, language), choice=_offers_choice(cue, language),
             comparison=language.comparison.search(cue), sequence=language.sequence.search(cue),

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     policy_file: Path = Field(PROJECT_DIR / "config" / "policy.yaml", description="The answering policy (weights and thresholds written by `python -m evaluation.calibrate`).")
 
     # -- serving -------------------------------------------------------------------------------------
+    museum_file: Path = Field(PROJECT_DIR / "config" / "museum.yaml", description="The museum's referral for practical questions (opening hours, tickets, the cafe) and the words that mark them, in six languages.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     header_timeout_seconds: float = Field(10.0, gt=0, le=300, description="A connection must send a request's headers within this time, or it is closed (slow clients).")

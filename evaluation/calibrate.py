@@ -33,10 +33,14 @@ from assistant.decide import decision_features, probability
 from assistant.retrieve import FEATURES
 from config import Settings
 from config.policy import POLICY_FILE, Decision, Quoting
+from config.policy import Premise as PremisePolicy
 from evaluation.metrics import missing_includes
 from evaluation.questions import DEFAULT_QUESTION_FILES, GoldQuestion, load_questions
 
 MAX_FALSE_ABSTENTION = 0.04  # on tune; the target on unseen questions is 5%
+MAX_FALSE_CORRECTION = 0.01  # answerable tune questions the misconception bank may wrongly correct
+MISCONCEPTION_ABOVE_GRID = tuple(round(0.84 + 0.01 * i, 2) for i in range(12))  # 0.84 .. 0.95
+MISCONCEPTION_MARGIN_GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)
 QUOTES_GRID = (2, 3)
 SAME_PASSAGE_GRID = (0.1, 0.25, 0.4, 0.6, 1.0)
 OTHER_PASSAGE_GRID = (0.0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.3)
@@ -127,6 +131,39 @@ def fit_quoting(pipeline, traces, questions) -> tuple[Quoting, dict]:
     return best[1], {"quoting_accuracy": round(float(best[0][0]) / len(cases), 4), "quoting_questions": len(cases)}
 
 
+def fit_misconceptions(pipeline, traces, questions) -> tuple[PremisePolicy, dict]:
+    """The closeness and margin above which a question rests on a curated misconception: the pair that corrects
+    the most tune questions expected corrected, less those it would wrongly correct, among the pairs that
+    wrongly correct at most MAX_FALSE_CORRECTION of the answerable ones (a visitor told they are wrong when
+    they are right is the worse mistake: the target on unseen questions is 2%)."""
+    cases = []
+    for trace, question in zip(traces, questions):
+        premise = trace.premise
+        if premise.conflicts or premise.contradictions:
+            continue  # corrected (or not) before the misconception bank is consulted
+        scores = pipeline.premise.misconception_scores(trace.question, trace.evidence)
+        cases.append((question.expect.status, scores, _group(question)))
+    weights = _weights([g for _, _, g in cases])
+    best = None
+    answerable = sum(w for (status, _, _), w in zip(cases, weights) if status == "answered")
+    for above in MISCONCEPTION_ABOVE_GRID:
+        for margin in MISCONCEPTION_MARGIN_GRID:
+            gain, wrong = 0.0, 0.0
+            for (status, scores, _), weight in zip(cases, weights):
+                if any(s >= above and m >= margin for _, s, m in scores):
+                    gain += weight if status == "corrected" else -weight
+                    wrong += weight if status == "answered" else 0.0
+            if wrong > MAX_FALSE_CORRECTION * answerable:
+                continue
+            key = (round(gain, 6), above, margin)  # ties: the stricter pair
+            if best is None or key > best:
+                best = key
+    gain, above, margin = best or (0.0, MISCONCEPTION_ABOVE_GRID[-1], MISCONCEPTION_MARGIN_GRID[-1])
+    chosen = PremisePolicy(misconception_above=round(above, 3), misconception_margin=round(margin, 3))
+    fired = sum(any(s >= above and m >= margin for _, s, m in scores) for _, scores, _ in cases)
+    return chosen, {"misconception_questions": len(cases), "misconception_fires": fired}
+
+
 def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
     features, labels, groups, useful = [], [], [], []
     for trace, question in zip(traces, questions):
@@ -190,10 +227,15 @@ def main() -> None:
     pipeline.policy = policy
     pipeline.search.policy = policy
     traces = [pipeline.trace(q.question) for q in questions]
+    premise, premise_report = fit_misconceptions(pipeline, traces, questions)
+    policy = policy.model_copy(update={"premise": premise})
+    pipeline.policy = policy
+    pipeline.premise.policy = premise
+    traces = [pipeline.trace(q.question) for q in questions]
     quoting, quoting_report = fit_quoting(pipeline, traces, questions)
     policy = policy.model_copy(update={"quoting": quoting})
     decision, report = fit_decision(pipeline, traces, questions, policy)
-    report = {**quoting_report, **report}
+    report = {**premise_report, **quoting_report, **report}
     policy = policy.model_copy(update={"decision": decision, "calibration": {
         "written": dt.date.today().isoformat(), "tune_questions": len(questions),
         "groups": {g: sum(_group(q) == g for q in questions) for g in ("gold", "independent")}, **report}})

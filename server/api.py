@@ -21,7 +21,6 @@ from corpus import Corpus
 from server.answers import AnswerService
 from server.errors import too_many_requests
 from server.i18n import primary_subtag
-from server.museum import DeskAnswer
 from server.queueing import Refused
 from server.security import clean_text
 
@@ -205,7 +204,7 @@ router = APIRouter()
 
 
 @router.post(
-    "/api/ask", response_model=DeskAnswer, tags=["api"], summary="Answer a question", responses=ASK_RESPONSES,
+    "/api/ask", response_model=Answer, tags=["api"], summary="Answer a question", responses=ASK_RESPONSES,
     description=(
         "Extractive answer with quotes and citations. Status `answered`, `corrected` (the question mixed up "
         "documents) or `abstained` (the curated sources do not answer it; `reason` says why: `not_a_question` "

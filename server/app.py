@@ -34,7 +34,6 @@ from server.compression import CompressionMiddleware
 from server.errors import UnexpectedErrorMiddleware, question_error_handler, refused_handler, validation_error_handler
 from server.i18n import Translations, load_translations
 from server.metrics import Metrics, MetricsMiddleware
-from server.museum import FrontDesk, Museum, load_museum
 from server.queueing import AnswerQueue, Refused
 from server.questionlog import QuestionLog
 from server.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -111,16 +110,14 @@ class ServerState:
     phase: str = "loading"  # loading | building_index | ready | failed
     failure: LoadFailure | None = None
     loading: threading.Thread | None = None  # started once, even if the lifespan runs again
-    museum: Museum = field(default_factory=load_museum)  # read at start: a broken file stops the server
 
     @property
     def assistant(self) -> Pipeline | None:
         return self.service.assistant if self.service else None
 
     def set_assistant(self, assistant: Pipeline) -> None:
-        # The front desk refers practical questions (opening hours, the cafe) to the museum's own text.
-        self.service = AnswerService(FrontDesk(assistant, self.museum), self.cache, self.metrics, self.questions,
-                                     self.queue, self.limits, self.not_a_question)
+        self.service = AnswerService(assistant, self.cache, self.metrics, self.questions, self.queue, self.limits,
+                                     self.not_a_question)
         self.phase = "ready"
         self.metrics.ready.set(1)
 
@@ -229,9 +226,8 @@ def create_app(settings: Settings | None = None, *, assistant: Pipeline | None =
         # Shutdown: what visitors asked is written before the process ends; the worker process is stopped.
         if state.questions is not None:
             state.questions.close()
-        worker = getattr(state.assistant, "pipeline", state.assistant)  # behind the front desk (server.museum)
-        if isinstance(worker, PipelineProcess):
-            worker.close()
+        if isinstance(state.assistant, PipelineProcess):
+            state.assistant.close()
         state.queue.close()
 
     app = FastAPI(

@@ -94,7 +94,8 @@ def test_probability_is_the_logistic_of_the_weighted_features():
 def test_decision_features(pipeline):
     question, evidence, _ = staged(pipeline, "Who signed Order 001223?")
     features = decision_features(question, evidence, pipeline.lexicon)
-    assert set(features) == set(CANDIDATE_FEATURES) | {"unknown", "english", "named", "unknown_names", "typed_any"}
+    assert set(features) == set(CANDIDATE_FEATURES) | {"unknown", "english", "named", "unknown_names", "typed_any",
+                                                             "uncovered"}
     assert features["sentence"] == evidence.best.features["sentence"]
     assert features["english"] == 1.0 and features["named"] == 1.0 and features["unknown"] == 0.0
     strange, evidence, _ = staged(pipeline, "Who signed the Ozymandias Zanzibar treaty?")

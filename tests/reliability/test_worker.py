@@ -74,7 +74,7 @@ def test_the_server_answers_through_its_worker_process(assistant_settings, tmp_p
         while client.get("/readyz").status_code != 200:
             assert time.monotonic() < deadline and client.get("/readyz").json()["status"] != "failed"
             time.sleep(0.1)
-        worker = app.state.server.assistant.pipeline  # behind the front desk (server.museum)
+        worker = app.state.server.assistant
         assert isinstance(worker, PipelineProcess) and worker.pid != os.getpid()
         answer = client.post("/api/ask", json={"question": "Who signed the Serov Instructions?"}).json()
         assert answer["status"] == "answered" and any("Serov" in q["text"] for q in answer["quotes"])

