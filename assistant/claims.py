@@ -25,6 +25,8 @@ from assistant.question import Question, Value
 from corpus import Corpus
 from corpus.facts import ENTITY_KINDS, Fact
 
+FAR = -10**6  # the position of an implied cue: farther from every value than any word of the question
+SMALL_COUNT = 100  # in a "how many" question a bare number below this is a date or a guess, not a claim
 NUMBER_TOLERANCE = 0.10  # a figure within 10% of the sources' range is theirs, rounded ("about 20,000")
 NEGATION_WINDOW = 2  # words before a value in which a negation takes it back ("not Beria")
 UNITS = {"lb": ("kg", 0.4536)}  # a measure in these units is converted before it is compared
@@ -60,6 +62,7 @@ class ClaimChecker:
         self.facts = base.facts if base else ()
         self.languages = languages
         self.documents = {sid for sid, s in corpus.subjects.items() if s.is_document}
+        self.dating = [rid for rid, r in (base.relations if base else {}).items() if r.dates]
 
     def stated(self, question: Question) -> list[Stated]:
         values = [Stated(m.kind, m.start, m.end, " ".join(question.written[m.start:m.end]), entity=m.entity)
@@ -89,6 +92,11 @@ class ClaimChecker:
         stated = self.stated(question)
         years = [s.value.number for s in stated if s.kind == "year"]
         places = {m.entity for m in question.entities if m.kind == "place"}
+        # A date or year beside an event or document needs no cue word: "deported from Estonia on 14 July 1941?"
+        # speaks of when it took place (the relations marked `dates: true` in facts.yaml).
+        for relation in self.dating:
+            if relation not in cues and any(s.kind in ("date", "year") for s in stated):
+                cues[relation] = [FAR]  # the last resort: any fact with a cue word of its own comes first
         applicable = [f for f in self.facts if f.relation in cues and self._applies(f, anchors, years, places)]
         # A fact for the place the question names wins over the same fact for anywhere: "Lithuania, 22 May 1941"
         # is checked against Lithuania's dates, not against the whole operation's (which began in Ukraine on 22 May).
@@ -103,6 +111,8 @@ class ClaimChecker:
         for value in stated:
             if self._negated(question, value, language) or self._offered_as_choice(question, value, stated):
                 continue
+            if question.asks == "number" and value.kind == "count" and value.value.number < SMALL_COUNT:
+                continue  # "mitu vagunit eestist 41 viidi": the visitor asks the figure; "41" is their year
             candidates = [f for f in applicable if f.kind == value.kind and not self._is_subject(f, value, anchors)]
             if not candidates:
                 continue

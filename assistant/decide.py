@@ -79,10 +79,10 @@ class Decider:
         if not question.content and not question.values and not question.mentions.subjects:
             return Decision("abstained", 0.0, "not_a_question")
         topic, strength = question.practical
+        if premise.corrected:  # "my tour guide said each family could take 200 kg": the claim comes first
+            return Decision("corrected", 1.0, "corrected")
         if strength == PRACTICAL_PHRASE:  # "What are the opening hours?": the front desk, whatever the sources hold
             return Decision("abstained", 0.0, "practical")
-        if premise.corrected:
-            return Decision("corrected", 1.0, "corrected")
         if evidence.best is None:
             return Decision("abstained", 0.0, "practical" if strength else "no_passage")
         p = probability(decision_features(question, evidence, self.lexicon, self.knowledge), self.policy)

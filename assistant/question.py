@@ -266,8 +266,8 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
             kind = "identifier"  # "58-10", an article and sub-article, not two counts
         elif language.time_words.at_start(after_text):
             kind = "time"  # "3 a.m."
-        elif language.age_words.at_start(after_text) or _ends_with(language.age_words, before_text):
-            kind = "age"  # "under 16", "16 лет"
+        elif number < 100 and (language.age_words.at_start(after_text) or _ends_with(language.age_words, before_text)):
+            kind = "age"  # "under 16", "16 лет" ("over 10,000 people" is a count)
         elif number.is_integer() and int(number) in _YEAR and not unit and "." not in written and not grouped:
             kind = "year"
         elif at and words[at - 1] in language.order_words:

@@ -51,6 +51,7 @@ class Relation:
     id: str
     cues: dict[str, tuple[str, ...]]  # language -> word beginnings (a phrase: several words)
     implies: str | None = None  # the subject this relation is always about ("baggage limit": the Instructions)
+    dates: bool = False  # a date or year the question states beside the subject speaks of this relation
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def load_facts(corpus_dir: Path, subjects: set[str], passages: set[str], problem
         relations_node = _child(node, "relations")
         lines = _key_lines(relations_node)
         for rid, cues in (data.get("relations") or {}).items():
-            if not isinstance(cues, dict) or not any(v for k, v in cues.items() if k != "implies"):
+            if not isinstance(cues, dict) or not any(v for k, v in cues.items() if k not in ("implies", "dates")):
                 problems.append(Problem(path, lines.get(rid, 1), f"relation {rid} needs cue words per language"))
                 continue
             implies = cues.get("implies")
@@ -189,8 +190,9 @@ def load_facts(corpus_dir: Path, subjects: set[str], passages: set[str], problem
             if short:
                 problems.append(Problem(path, lines.get(rid, 1), f"relation {rid}: a word ending in * needs at least "
                                         f"{MIN_PREFIX} letters before it: {', '.join(short)}"))
-            base.relations[rid] = Relation(rid, _by_language({k: v for k, v in cues.items() if k != "implies"}),
-                                           implies)
+            base.relations[rid] = Relation(rid, _by_language({k: v for k, v in cues.items()
+                                                              if k not in ("implies", "dates")}),
+                                           implies, bool(cues.get("dates")))
         facts_node = _child(node, "facts")
         facts = []
         for line, item in zip(_lines(facts_node), data.get("facts") or []):

@@ -123,9 +123,6 @@ def test_empty_and_over_long_questions_are_clear_errors(assistant, question, mes
 
 # --- what the stage tests found, as the visitor sees it (strict xfails) ----------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/premise.py _conflicts counts the 'Serov' of 'Serov Instructions' as Order 001223 given Serov's "
-    "signer: the note tells the visitor the sources say otherwise about “Serov”"))
 def test_a_correction_never_names_a_true_word_of_the_visitors(assistant):
     answer = assistant.answer("Why do the Serov Instructions carry the number 001223?")
     assert answer.status == "corrected" and answer.corrected_claims == ["001223"]
