@@ -28,6 +28,7 @@ from config import Policy, Settings, load_policy
 from corpus import Corpus
 from index import HybridRetriever, LoadedIndex
 from index.cache import VectorCache
+from index.store import cache_path
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Pipeline:
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])
         encoder = self.retriever.encoders[space]
         # The misconception bank is embedded once and kept beside the index (index.cache), not at every start.
-        cache = VectorCache(index.directory / f"cache-{space}.npz", encoder.name)
+        cache = VectorCache(cache_path(index.directory, space), encoder.name)
         self.premise = PremiseChecker(self.knowledge, subjects, languages, policy, space=space,
                                       encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
         self.selector = Selector(self.knowledge, policy)

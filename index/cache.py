@@ -39,15 +39,21 @@ class VectorCache:
                 pass  # missing or damaged: every text is embedded again
         return self._vectors
 
+    def missing(self, texts: Sequence[str], mode: str) -> list[str]:
+        """The texts not cached yet (distinct, in order)."""
+        known = self._load()
+        return list(dict.fromkeys(t for t in texts if text_key(mode, t) not in known))
+
     def vectors(self, texts: Sequence[str], mode: str, encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """The vectors of the texts, embedding (in one batch) and saving only those not cached yet."""
         known = self._load()
         keys = [text_key(mode, t) for t in texts]
-        missing = [i for i, k in enumerate(keys) if k not in known]
+        missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
-            fresh = encode([texts[i] for i in missing])
-            for i, vector in zip(missing, fresh):
-                known[keys[i]] = np.asarray(vector, dtype=np.float32)
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            fresh = encode([texts[first[k]] for k in missing])
+            for key, vector in zip(missing, fresh):
+                known[key] = np.asarray(vector, dtype=np.float32)
             self.save()
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)

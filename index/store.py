@@ -37,6 +37,7 @@ from corpus import Corpus
 from index import dense
 from index.encoders import Encoder
 from index.lexical import LexicalIndex
+from index.cache import VectorCache
 from index.units import Unit, corpus_units
 
 FORMAT_VERSION = 1
@@ -129,8 +130,24 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+CACHE_DIR = "cache"  # embeddings kept across builds (index.cache); they change at run time, so no checksum
+
+
 def _data_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "manifest.json"
+                  and CACHE_DIR not in p.relative_to(directory).parts[:1])
+
+
+def cache_path(index_dir: Path, space: str) -> Path:
+    """The embedding cache of one dense space (index.cache.VectorCache)."""
+    return Path(index_dir) / CACHE_DIR / f"{space}.npz"
+
+
+def misconception_texts(corpus: Corpus) -> list[str]:
+    """The curated claims and truths of the misconception bank, embedded as queries at build time too."""
+    base = corpus.facts
+    return [t for m in (base.misconceptions if base else ()) for texts in (*m.claims.values(), *m.truths.values())
+            for t in texts]
 
 
 def file_checksums(directory: Path) -> dict[str, dict]:
@@ -230,15 +247,26 @@ def _build(corpus: Corpus, encoders: dict[str, Encoder], index_dir: Path, progre
     started = time.perf_counter()
     units = corpus_units(corpus)
     texts = [u.text for u in units]
-    embedded = {}
-    for number, (space, encoder) in enumerate(encoders.items(), start=1):
-        _say(report, f"building the index at {index_dir}: embedding {len(texts)} texts with {encoder.name} "
-                     f"({number} of {len(encoders)}) ...")
-        begun = time.perf_counter()
-        embedded[space] = encoder.encode_passages(texts, progress=progress)
-        _say(report, f"  {encoder.name}: {time.perf_counter() - begun:.0f} s")
-    lexical = LexicalIndex.build(texts)
     workdir = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.building-", dir=index_dir.parent))
+    if (index_dir / CACHE_DIR).is_dir():  # the last build's embeddings: only new or changed texts are embedded
+        shutil.copytree(index_dir / CACHE_DIR, workdir / CACHE_DIR)
+    embedded = {}
+    try:
+        for number, (space, encoder) in enumerate(encoders.items(), start=1):
+            cache = VectorCache(cache_path(workdir, space), encoder.name)
+            fresh = cache.missing(texts, "passage")
+            _say(report, f"building the index at {index_dir}: {len(texts)} texts, {len(fresh)} to embed with "
+                         f"{encoder.name} ({number} of {len(encoders)}) ...")
+            begun = time.perf_counter()
+            embedded[space] = cache.vectors(texts, "passage", lambda batch: encoder.encode_passages(batch, progress=progress))
+            seconds = time.perf_counter() - begun
+            _say(report, f"  {encoder.name}: {seconds:.1f} s" + (f" ({len(fresh) / seconds:.0f} texts/s)" if fresh and seconds else ""))
+            # The misconception bank is embedded now too, so the first start after a build does not wait for it.
+            cache.vectors(misconception_texts(corpus), "query", encoder.encode_queries)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    lexical = LexicalIndex.build(texts)
     try:
         index_types = {}
         for space, vectors in embedded.items():
