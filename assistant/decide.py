@@ -60,7 +60,8 @@ def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon, 
     # any language, use: "How many grandchildren did Serov have?" asks about grandchildren, which none names.
     features["uncovered"] = _uncovered(question, top, knowledge) if knowledge is not None else 0.0
     features["english"] = float(question.language == "en")
-    features["named"] = float(bool(question.mentions.subjects))
+    # Whether the question names a subject at all ("named", above, is how much of it the best candidates name).
+    features["names_subject"] = float(bool(question.mentions.subjects))
     return features
 
 

@@ -70,6 +70,14 @@ class Pipeline:
         self.decider = Decider(self.lexicon, policy, self.knowledge)
         self.composer = Composer(self.knowledge, languages, museum)
 
+    def use(self, policy: Policy) -> None:
+        """Answer from now on with another policy (the calibration tries policies on one loaded pipeline)."""
+        self.policy = policy
+        self.search.policy = policy
+        self.premise.policy = policy.premise
+        self.selector.quoting = policy.quoting
+        self.decider.policy = policy
+
     def trace(self, raw: object, lang: str | None = None) -> Trace:
         timings: dict[str, float] = {}
         clock = time.perf_counter
@@ -111,7 +119,7 @@ def load(settings: Settings, progress: bool = False) -> Pipeline:
     museum = load_museum(settings.museum_file)
     corpus = load_corpus(settings.corpus_dir)
     encoders = load_encoders(settings.model, settings.multilingual_model)
-    index = ensure_index(corpus, encoders, settings.index_dir, progress=progress)
+    index = ensure_index(corpus, encoders, settings.index_dir, progress=progress, rebuild=settings.index_rebuild)
     # Imported here, not at module level: the encoder has imported torch by now, and importing this module
     # (the server does, before it listens) must not cost torch's 2 s.
     import torch

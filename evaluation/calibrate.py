@@ -43,7 +43,7 @@ MISCONCEPTION_ABOVE_GRID = tuple(round(0.84 + 0.01 * i, 2) for i in range(12))  
 MISCONCEPTION_MARGIN_GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)
 QUOTES_GRID = (2, 3)
 SAME_PASSAGE_GRID = (0.1, 0.25, 0.4, 0.6, 1.0)
-OTHER_PASSAGE_GRID = (0.0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.3)
+OTHER_PASSAGE_GRID = (0.0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.3, 0.45, 0.6)
 REGULARISATION = 1.0  # scikit-learn's default C
 HEADER = "# The answering policy (config/policy.py). Written by `python -m evaluation.calibrate`; do not edit by hand.\n"
 
@@ -223,17 +223,17 @@ def main() -> None:
     traces = [pipeline.trace(q.question) for q in questions]
     sentence_weights = fit_sentence_weights(traces, questions, pipeline.corpus)
     policy = pipeline.policy.model_copy(update={"sentence_weights": sentence_weights})
-    # The decision is fitted on candidates scored with the new weights.
-    pipeline.policy = policy
-    pipeline.search.policy = policy
+    # Each step is fitted on traces made with every step fitted before it.
+    pipeline.use(policy)
     traces = [pipeline.trace(q.question) for q in questions]
     premise, premise_report = fit_misconceptions(pipeline, traces, questions)
     policy = policy.model_copy(update={"premise": premise})
-    pipeline.policy = policy
-    pipeline.premise.policy = premise
+    pipeline.use(policy)
     traces = [pipeline.trace(q.question) for q in questions]
     quoting, quoting_report = fit_quoting(pipeline, traces, questions)
     policy = policy.model_copy(update={"quoting": quoting})
+    pipeline.use(policy)
+    traces = [pipeline.trace(q.question) for q in questions]
     decision, report = fit_decision(pipeline, traces, questions, policy)
     report = {**premise_report, **quoting_report, **report}
     policy = policy.model_copy(update={"decision": decision, "calibration": {

@@ -94,10 +94,12 @@ def test_probability_is_the_logistic_of_the_weighted_features():
 def test_decision_features(pipeline):
     question, evidence, _ = staged(pipeline, "Who signed Order 001223?")
     features = decision_features(question, evidence, pipeline.lexicon)
-    assert set(features) == set(CANDIDATE_FEATURES) | {"unknown", "english", "named", "unknown_names", "typed_any",
-                                                             "uncovered"}
+    assert set(features) == set(CANDIDATE_FEATURES) | {"unknown", "english", "names_subject", "unknown_names",
+                                                             "typed_any", "uncovered"}
     assert features["sentence"] == evidence.best.features["sentence"]
-    assert features["english"] == 1.0 and features["named"] == 1.0 and features["unknown"] == 0.0
+    assert features["english"] == 1.0 and features["names_subject"] == 1.0 and features["unknown"] == 0.0
+    # "named" stays the candidates' share of the question's names, not whether the question names a subject
+    assert features["named"] == max(c.features["named"] for c in evidence.candidates[:3])
     strange, evidence, _ = staged(pipeline, "Who signed the Ozymandias Zanzibar treaty?")
     assert decision_features(strange, evidence, pipeline.lexicon)["unknown"] == pytest.approx(3 / 4)
 
