@@ -104,7 +104,7 @@ def test_a_damaged_index_is_rebuilt_when_the_policy_allows_and_each_step_is_said
                   report=said.append, on_build=building.set)
     assert building.is_set()
     assert "damaged: units.json" in said[0] and "(rebuild policy 'always'): building it now" in said[0]
-    assert any("texts with fake-encoder (1 of 1)" in line for line in said)
+    assert any("to embed with fake-encoder (1 of 1)" in line for line in said)
     assert said[-1].startswith("built the index at")
     check_index(tiny_index, tiny_corpus, MODELS)
 
