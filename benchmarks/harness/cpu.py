@@ -26,6 +26,8 @@ import psutil
 from .memory import process_tree
 from .stats import fmt_bytes
 
+BUSY = 0.10  # other processes' share of the cores above which a report flags its timings as inflated
+
 
 def usable_cores() -> int:
     try:

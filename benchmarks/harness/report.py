@@ -36,6 +36,10 @@ def report_header(title: str, command: str, facts: dict, total_s: float, waited_
             "", f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.", ""]
 
 
+def verdict(ok: bool) -> str:
+    return "**PASS**" if ok else "**FAIL**"
+
+
 def subsection(title: str, lines: Sequence[str], bullets: bool = False) -> list[str]:
     """"### title", a blank line, the lines (as "- " bullets if asked) and a blank line."""
     return [f"### {title}", "", *([f"- {line}" for line in lines] if bullets else lines), ""]
