@@ -1,11 +1,12 @@
 """Percentiles of durations and the number formats every benchmark report uses.
 
 Why: one definition of p50/p95/p99 (linear interpolation, in milliseconds) for every figure.
-Usage: summarize(seconds)["p95"]; fmt_ms(12.4); three(summary) -> "p50 / p95 / p99"
+Usage: summarize(seconds)["p95"]; fmt_ms(12.4); three(summary) -> "p50 / p95 / p99"; value, seconds = timed(f, x)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +21,13 @@ def summarize(seconds: Sequence[float]) -> dict[str, float]:
     ms = np.asarray(seconds, dtype=np.float64) * 1000.0
     return {"n": int(ms.size), "p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
             "p99": float(np.percentile(ms, 99)), "mean": float(ms.mean()), "min": float(ms.min()), "max": float(ms.max())}
+
+
+def timed(function, *args, **kwargs):
+    """(function(*args, **kwargs), the seconds it took)."""
+    started = time.perf_counter()
+    value = function(*args, **kwargs)
+    return value, time.perf_counter() - started
 
 
 def fmt_ms(value: float) -> str:
