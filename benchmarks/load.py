@@ -39,7 +39,7 @@ from harness.probe import Probe  # noqa: E402
 from harness.questions import gold_questions  # noqa: E402
 from harness.report import markdown_table, publish, report_header, subsection, verdict  # noqa: E402
 from harness.server import HOST, Server, ensure_index, read_metrics, warm_up  # noqa: E402
-from harness.stats import fmt_ms, fmt_seconds, summarize, three  # noqa: E402
+from harness.stats import fmt_ms, fmt_seconds, summarize, three, timed  # noqa: E402
 
 SECTION = "load"
 SEED = 0
@@ -91,28 +91,33 @@ def figures(results: list, wall_s: float, not_sent: int) -> dict:
     }
 
 
+def one_run(server: Server, plan: list[Request], concurrency: int, probe_question: str) -> dict:
+    """The plan sent once to a ready server with the probe beside it: the run's figures, cache hits and misses too."""
+    before = read_metrics(server.base_url)
+    watch, probe = CpuWatch([server.pid]).start(), Probe(server.base_url, probe_question)
+    results, wall_s, not_sent, statuses = asyncio.run(drive(server.base_url, plan, concurrency))
+    found = {**figures(results, wall_s, not_sent), "probe": probe.result(), "others_cpu": watch.stop(),
+             "statuses": statuses, "concurrency": concurrency}
+    after = read_metrics(server.base_url)
+    return {**found, "hits": after["hits"] - before["hits"], "misses": after["misses"] - before["misses"]}
+
+
 def on_fresh_server(plan: list[Request], concurrency: int, warmup: list[str], workdir: Path, runs: int = 0) -> list[dict]:
-    """A fresh server, ready and warmed up, gets the plan once (the soak: `runs` times), the probe beside each run;
-    each run's figures with the server's start-up figures and peak RSS (the soak: and its RSS 1 s after each run)."""
+    """A fresh server, ready and warmed up, gets the plan once (the soak: `runs` times); each run's figures with the
+    server's start-up figures and peak RSS (the soak: and the RSS of its process tree 1 s after each run)."""
     server, found = Server(workdir), []
     watch = CpuWatch([server.pid]).start()
     try:
         start = {"ready_s": server.wait_ready(), "others_cpu_start": watch.stop(), "rss_ready": tree_rss_mb(server.pid)}
-        print(f"  server pid {server.pid}: ready after {start['ready_s']:.2f} s, RSS {start['rss_ready']:.0f} MB", flush=True)
+        print(f"  server pid {server.pid}: ready after {start['ready_s']:.2f} s, RSS {start['rss_ready']:.0f} MB",
+              flush=True)
         warm_up(server.base_url, warmup)
         for number in range(1, max(runs, 1) + 1):
-            before, watch = read_metrics(server.base_url), CpuWatch([server.pid]).start()
-            probe = Probe(server.base_url, warmup[0])
-            results, wall_s, not_sent, statuses = asyncio.run(drive(server.base_url, plan, concurrency))
-            f = {**figures(results, wall_s, not_sent), "probe": probe.result(), "others_cpu": watch.stop(), **start,
-                 "statuses": statuses, "concurrency": concurrency}
-            after = read_metrics(server.base_url)
-            found.append({**f, "hits": after["hits"] - before["hits"], "misses": after["misses"] - before["misses"]})
+            found.append({**one_run(server, plan, concurrency, warmup[0]), **start})
             if runs:
                 time.sleep(1.0)  # let the writer and the allocator settle
                 found[-1]["rss_after"] = tree_rss_mb(server.pid)
-                print(f"  soak run {number}: {f['overloaded']} overload 503s, {f['errors']} errors, "
-                      f"RSS {found[-1]['rss_after']:.0f} MB", flush=True)
+                print(f"  soak run {number}: {found[-1]['errors']} errors, RSS {found[-1]['rss_after']:.0f} MB", flush=True)
     finally:
         memory = server.stop()
     return [{**f, **memory} for f in found]
@@ -123,17 +128,13 @@ def in_process(questions: list[str], warmup: list[str], rounds: int) -> dict:
     from assistant.pipeline import load
     from config.settings import Settings
 
-    started = time.perf_counter()
-    pipeline = load(Settings())
-    found = {"load_s": time.perf_counter() - started, "rss_mb": rss_mb(), "n": len(questions), "rounds": rounds}
+    pipeline, load_s = timed(load, Settings())
+    found = {"load_s": load_s, "rss_mb": rss_mb(), "n": len(questions), "rounds": rounds}
     for question in warmup:
         pipeline.answer(question)
     watch, passes = CpuWatch().start(), [[], []]  # pass 1, later passes
     for number in range(rounds):
-        for question in questions:
-            t0 = time.perf_counter()
-            pipeline.answer(question)
-            passes[min(number, 1)].append(time.perf_counter() - t0)
+        passes[min(number, 1)] += [timed(pipeline.answer, question)[1] for question in questions]
     return {**found, "first": summarize(passes[0]), "later": summarize(passes[1]), "others_cpu": watch.stop()}
 
 
@@ -194,18 +195,16 @@ def render(args, facts: dict, levels: list[dict], soak: list[dict], inproc: dict
          "probe: /healthz (n)", "probe: a cached question", "cache hits / misses", "RSS MB: ready / peak / kernel peak",
          "CPU used by other processes: start / requests"], rows)
     notes = [
-        f"Each level runs against a fresh server (`python -m serov_qa.cli serve --host {HOST} --port <free port>`, "
-        "SEROV_QA_RATE_LIMIT=off, default settings otherwise, the question log in a temporary file), so each starts with "
-        "an empty cache; `ready` is from process start to the first 200 of /readyz, polled every 50 ms.",
-        f"Requests: after {args.warmup} untimed warm-up questions, {DISTINCT_SHARE:.0%} distinct gold questions asked once "
-        f"(the same ones at every level, from a fixed shuffle of all {info['n_gold']} gold questions) and the rest "
-        f"repeats of {args.hot} hot ones, shuffled together (seed {SEED}). First-time = the first time a question reaches "
-        "that server; cached = a repeat sent after its question's first answer came back; sharing = a repeat sent while "
-        "the first was in flight. Latencies are over answered requests; answers/s = answered requests / wall time; an "
-        "overload 503's worker waits its Retry-After.",
-        "Client: one hand-written keep-alive HTTP/1.1 connection per worker, in this process, on the same cores. Probe: "
-        "a separate process, GET /healthz then the first warm-up question every 50 ms. RSS: the server and its worker "
-        "process sampled every 50 ms over the server's life, and the kernel's high-water mark of the server process.",
+        f"Each level: a fresh server (`python -m serov_qa.cli serve --host {HOST} --port <free port>`, rate limit off, "
+        "default settings otherwise, a temporary question log), so an empty cache; ready = process start to the first 200 "
+        f"of /readyz. Then {args.warmup} untimed warm-up questions, and {DISTINCT_SHARE:.0%} distinct gold questions asked "
+        f"once (the same at every level, from a fixed shuffle of all {info['n_gold']}) with repeats of {args.hot} hot ones, "
+        f"shuffled (seed {SEED}). First-time = the first time a question reaches that server; cached = a repeat sent "
+        "after its question's first answer came back; sharing = a repeat sent while the first was in flight.",
+        "Latencies are over answered requests; answers/s = answered requests / wall time; an overload 503's worker waits "
+        "its Retry-After. Client: a hand-written keep-alive connection per worker, in this process, on the same cores; "
+        "probe: a separate process, GET /healthz then the first warm-up question every 50 ms. RSS: the server and its "
+        "worker process sampled every 50 ms, and the kernel's high-water mark of the server process.",
     ]
     if inproc:
         notes.append(f"In-process answer(): after the last server had stopped, `assistant.pipeline.load` with default "
@@ -254,13 +253,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- concurrency {concurrency}: {count} requests, {sum(r.first for r in plan)} first-time ...", flush=True)
             found += on_fresh_server(plan, concurrency, warmup, workdir)
             f = found[-1]
-            print(f"  {f['throughput']:.1f} answers/s; p50/p95/p99 ms: all {three(f['all'])}, first-time "
-                  f"{three(f['first'])}, cached {three(f['cached'])}; {f['overloaded']} overload 503s, {f['errors']} "
-                  f"errors; /healthz p99 {fmt_ms(f['probe']['healthz']['p99'])} ms; peak RSS {f['peak_mb']:.0f} MB; "
-                  f"other processes used {f['others_cpu']:.0%} of the CPUs", flush=True)
+            print(f"  {f['throughput']:.1f} answers/s; p50/p95/p99 ms: first-time {three(f['first'])}, cached "
+                  f"{three(f['cached'])}; {f['overloaded']} overload 503s, {f['errors']} errors", flush=True)
         if args.soak_runs:
             idle()
-            print(f"- soak: concurrency {levels[-1]}, {counts[-1]} requests x {args.soak_runs} on one server ...", flush=True)
+            print(f"- soak: concurrency {levels[-1]}, {counts[-1]} requests x {args.soak_runs} on one server ...",
+                  flush=True)
             soak = on_fresh_server(plan_requests(counts[-1], pool, hot, SEED + levels[-1]), levels[-1], warmup, workdir,
                                    args.soak_runs)
     finally:

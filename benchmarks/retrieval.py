@@ -144,10 +144,12 @@ def build_table(results: list[dict]) -> str:
         rate = f" ({r['units'] / r['dense_build_s']:.0f}/s)" if "IVF" in r["dense_kind"] else ""
         rebuild = (f"{fmt_seconds(r['edit_s'])} ({' + '.join(map(str, r['edit_embedded']))} texts embedded, not "
                    f"{' + '.join(f'{n:,}' for n in r['full_embedded'])})") if "edit_s" in r else ""
+        disk = " / ".join(fmt_bytes(r["disk"][k]) for k in ("dense.faiss", "vectors.npy", "lexical", "total"))
         rows.append([r["name"], f"{r['units']:,}", f"{r['dense_kind'].split(' (')[0]}, {r['vectors']} vectors", embed,
                      fmt_seconds(r["dense_build_s"]) + rate, fmt_seconds(r["lexical_build_s"]),
-                     fmt_seconds(r["build_total_s"]), rebuild, " / ".join(fmt_bytes(r["disk"][k]) for k in ("dense.faiss", "vectors.npy", "lexical", "total")),
-                     f"{r['rss_after_mb']:.0f} MB (+{r['rss_after_mb'] - r['rss_before_mb']:.0f})", f"{r['peak_rss_mb']:.0f} MB"])
+                     fmt_seconds(r["build_total_s"]), rebuild, disk,
+                     f"{r['rss_after_mb']:.0f} MB (+{r['rss_after_mb'] - r['rss_before_mb']:.0f})",
+                     f"{r['peak_rss_mb']:.0f} MB"])
     return markdown_table(["corpus", "units", "dense index", "embed", "dense build", "lexical build", "build total",
                            "rebuild after a one-word edit", "disk: dense.faiss / vectors.npy / lexical / total",
                            "RSS after build (+index)", "peak RSS"], rows, align="lrlrrrrrrrr")
@@ -246,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.command}\n{facts_line(facts)}; load average {os.getloadavg()[0]:.2f}", flush=True)
     started, idle, results = time.perf_counter(), IdleWaits(args.wait_for_idle), []
     with tempfile.TemporaryDirectory(prefix="serov-bench-corpus-") as scratch:
-        corpus = copy_corpus(args.corpus, Path(scratch) / "corpus", QUICK_PASSAGE_FILES) if args.quick else args.corpus
-        args.corpus_label = f"the first {QUICK_PASSAGE_FILES} passage files of {args.corpus}" if args.quick else str(args.corpus)
+        corpus, args.corpus_label = args.corpus, str(args.corpus)
+        if args.quick:
+            corpus = copy_corpus(args.corpus, Path(scratch) / "corpus", QUICK_PASSAGE_FILES)
+            args.corpus_label = f"the first {QUICK_PASSAGE_FILES} passage files of {args.corpus}"
         for size in [SHIPPED, *ints(args.sizes)]:
             idle()
             print(f"- {size if size == SHIPPED else f'{size:,} synthetic passages'} ...", flush=True)
@@ -257,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                             **run_fresh(run_shipped if size == SHIPPED else run_synthetic, spec)})
             r = results[-1]
             print(f"  FAILED: {r['error']}" if "error" in r else f"  done in {fmt_seconds(r['wall_s'])}: hybrid p50/p95 "
-                  f"{two(r['latency']['hybrid'])} ms; other processes used {r['others_cpu_share']:.0%} of the CPUs", flush=True)
+                  f"{two(r['latency']['hybrid'])} ms; other processes used {r['others_cpu_share']:.0%} of the CPUs",
+                  flush=True)
     publish(SECTION, render(args, facts, results, time.perf_counter() - started - idle.total, idle.total), args)
     return 1 if any("error" in r for r in results) else 0
 

@@ -32,8 +32,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]], alig
 def report_header(title: str, command: str, facts: dict, total_s: float, waited_s: float, extra: str = "") -> list[str]:
     """The opening lines every benchmark section shares: title, how and when it was produced, the machine."""
     waited = f" (plus {fmt_seconds(waited_s)} waiting for idle CPUs)" if waited_s >= 1 else ""
-    return [title, "", f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(total_s)}{waited}.{extra}",
-            "", f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.", ""]
+    produced = f"Produced by `{command}` on {facts['date']}; the whole run took {fmt_seconds(total_s)}{waited}.{extra}"
+    return [title, "", produced, "", f"Machine: {facts_line({k: v for k, v in facts.items() if k != 'date'})}.", ""]
 
 
 def verdict(ok: bool) -> str:

@@ -80,7 +80,8 @@ class Server:
         with httpx.Client(base_url=self.base_url, timeout=2.0, trust_env=False) as client:
             while True:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"the server exited with {self.proc.returncode} before it was ready:\n{self.log_tail()}")
+                    raise RuntimeError(f"the server exited with {self.proc.returncode} before it was ready:\n"
+                                       f"{self.log_tail()}")
                 if time.perf_counter() - self.started > timeout_s:
                     raise RuntimeError(f"the server was not ready after {timeout_s:.0f} s:\n{self.log_tail()}")
                 try:
