@@ -192,7 +192,7 @@ def render(args, facts: dict, levels: list[dict], soak: list[dict], inproc: dict
     table = markdown_table(
         ["concurrency", "requests", "answers/s", "all answers, ms (p50 / p95 / p99)", "first-time (uncached)",
          "cached repeats (n)", "repeats sharing one in flight (n)", "overload 503s (p50)", "errors / other 5xx",
-         "probe: /healthz (n)", "probe: a cached question", "cache hits / misses", "RSS MB: ready / peak / kernel peak",
+         "probe: /healthz, ms (n)", "probe: a cached question, ms", "cache hits / misses", "RSS MB: ready / peak / kernel peak",
          "CPU used by other processes: start / requests"], rows)
     notes = [
         f"Each level: a fresh server (`python -m serov_qa.cli serve --host {HOST} --port <free port>`, rate limit off, "
