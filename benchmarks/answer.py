@@ -18,20 +18,15 @@ Usage: python benchmarks/answer.py [--rounds 2] [--no-write]
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
-    ensure_project_on_path, fmt_ms, machine_facts, markdown_table, report_header, rss_mb, summarize,
-    write_section,
-)
-
-ensure_project_on_path()
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from harness.cpu import machine_facts  # noqa: E402  (importing harness puts the project on sys.path, offline)
+from harness.memory import rss_mb  # noqa: E402
+from harness.report import markdown_table, report_header, write_section  # noqa: E402
+from harness.stats import fmt_ms, summarize  # noqa: E402
 
 SECTION = "answer"
 TARGET_MS = 10.0  # answering after retrieval, p50

@@ -30,9 +30,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, ensure_project_on_path, facts_line, fmt_ms, machine_facts, markdown_table, report_header, write_section  # noqa: E402
-
-ensure_project_on_path()
+from harness import ROOT  # noqa: E402  (importing harness puts the project on sys.path)
+from harness.cpu import facts_line, machine_facts  # noqa: E402
+from harness.report import markdown_table, report_header, write_section  # noqa: E402
+from harness.stats import fmt_ms  # noqa: E402
 
 SECTION = "questionlog"
 TARGET_MS = 50.0
