@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from assistant.decide import decision_features, probability
+from assistant.decide import decision_features
 from assistant.retrieve import FEATURES
 from config import Settings
 from config.policy import POLICY_FILE, Decision, Quoting
@@ -44,7 +44,11 @@ MISCONCEPTION_MARGIN_GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)
 QUOTES_GRID = (2, 3)
 SAME_PASSAGE_GRID = (0.1, 0.25, 0.4, 0.6, 1.0)
 OTHER_PASSAGE_GRID = (0.0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.3, 0.45, 0.6)
-REGULARISATION = 1.0  # scikit-learn's default C
+REGULARISATION = 1.0  # scikit-learn's default C (the sentence weights: thousands of candidates, little to overfit)
+# The decision learns from a few hundred questions, a few dozen of them out of scope: its regularisation is
+# chosen by cross-validation over the tune batches (each writer's file, and the gold set, held out in turn),
+# the threshold refitted inside every fold, so that the choice rests on questions each fit did not see.
+DECISION_C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 HEADER = "# The answering policy (config/policy.py). Written by `python -m evaluation.calibrate`; do not edit by hand.\n"
 
 
@@ -68,12 +72,18 @@ def _weights(groups: list[str]) -> np.ndarray:
     return np.array([len(groups) / (len(counts) * counts[g]) for g in groups])
 
 
-def _fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
+def _batch(question: GoldQuestion) -> str:
+    """The file a question comes from, for held-out folds: its writer's batch ("w3"), or the gold set."""
+    return question.id.split("-")[0] if _group(question) == "independent" else "gold"
+
+
+def _fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+         regularisation: float = REGULARISATION) -> tuple[np.ndarray, float]:
     """Logistic regression on standardised features, returned as (coefficients, intercept) on the raw ones:
     similarities spread over a few hundredths, so without standardising the regularisation flattens them."""
     mean, std = rows.mean(axis=0), rows.std(axis=0)
     std[std == 0] = 1.0
-    model = LogisticRegression(C=REGULARISATION, max_iter=2000)
+    model = LogisticRegression(C=regularisation, max_iter=2000)
     model.fit((rows - mean) / std, labels, sample_weight=weights)
     coefficients = model.coef_[0] / std
     return coefficients, float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
@@ -164,8 +174,47 @@ def fit_misconceptions(pipeline, traces, questions) -> tuple[PremisePolicy, dict
     return chosen, {"misconception_questions": len(cases), "misconception_fires": fired}
 
 
+def _threshold(p: np.ndarray, labels: np.ndarray, useful: np.ndarray, weights: np.ndarray):
+    """(threshold, weighted accuracy, false abstention) of the answer threshold with the highest weighted
+    accuracy among those declining at most MAX_FALSE_ABSTENTION of the answerable weight; ties: the lowest."""
+    best = None
+    for threshold in np.arange(0.05, 0.96, 0.01):
+        answer = p >= threshold
+        false_abstention = np.sum(weights * (~answer & labels)) / np.sum(weights * labels)
+        if false_abstention > MAX_FALSE_ABSTENTION:
+            continue
+        accuracy = _accuracy(answer, labels, useful, weights)
+        if best is None or accuracy > best[1] + 1e-9:
+            best = (float(threshold), float(accuracy), float(false_abstention))
+    return best or (0.5, None, None)
+
+
+def _accuracy(answer: np.ndarray, labels: np.ndarray, useful: np.ndarray, weights: np.ndarray) -> float:
+    return float(np.sum(weights * np.where(labels, answer & useful, ~answer)) / np.sum(weights))
+
+
+def _probabilities(matrix: np.ndarray, coefficients: np.ndarray, intercept: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(matrix @ coefficients + intercept, -50.0, 50.0)))
+
+
+def held_out_accuracy(matrix, labels, useful, weights, batches, regularisation: float) -> float:
+    """Mean over tune batches of the accuracy on the batch when the decision (weights and threshold) is fitted
+    on the other batches."""
+    scores = []
+    for batch in sorted(set(batches)):
+        held = batches == batch
+        if held.all() or not labels[~held].any() or labels[~held].all():
+            continue
+        coefficients, intercept = _fit(matrix[~held], labels[~held], weights[~held], regularisation)
+        threshold, _, _ = _threshold(_probabilities(matrix[~held], coefficients, intercept), labels[~held],
+                                     useful[~held], weights[~held])
+        answer = _probabilities(matrix[held], coefficients, intercept) >= threshold
+        scores.append(_accuracy(answer, labels[held], useful[held], np.ones(held.sum())))
+    return float(np.mean(scores)) if scores else 0.0
+
+
 def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
-    features, labels, groups, useful = [], [], [], []
+    features, labels, groups, useful, batches = [], [], [], [], []
     for trace, question in zip(traces, questions):
         if question.expect.status == "corrected" or trace.premise.corrected or trace.evidence.best is None:
             continue
@@ -175,6 +224,7 @@ def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
         features.append(values)
         labels.append(question.expect.status == "answered")
         groups.append(_group(question))
+        batches.append(_batch(question))
         # Whether answering would be right: the answer as composed holds what the question asks for.
         answered = pipeline.composer.compose(trace.question, None, trace.decision.__class__("answered", 1.0, "answered"),
                                              trace.premise, trace.selection, trace.evidence)
@@ -183,25 +233,19 @@ def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
     names = sorted({k for f in features for k in f})
     matrix = np.array([[f.get(n, 0.0) for n in names] for f in features])
     weights = _weights(groups)
-    coefficients, intercept = _fit(matrix, np.array(labels), weights)
+    labels_arr, useful_arr, batches_arr = np.array(labels), np.array(useful), np.array(batches)
+    held_out = {c: held_out_accuracy(matrix, labels_arr, useful_arr, weights, batches_arr, c) for c in DECISION_C_GRID}
+    regularisation = max(DECISION_C_GRID, key=lambda c: (round(held_out[c], 6), -c))  # ties: the stronger prior
+    coefficients, intercept = _fit(matrix, labels_arr, weights, regularisation)
+    threshold, accuracy, false_abstention = _threshold(_probabilities(matrix, coefficients, intercept), labels_arr,
+                                                       useful_arr, weights)
+    answer = _probabilities(matrix, coefficients, intercept) >= threshold
+    declined = float(np.mean(~answer[~labels_arr])) if (~labels_arr).any() else None
     decision = Decision(weights={n: round(float(c), 4) for n, c in zip(names, coefficients)},
-                        bias=round(intercept, 4), answer_above=0.5)
-    trial = policy.model_copy(update={"decision": decision})
-    p = np.array([probability(f, trial) for f in features])
-    labels_arr, useful_arr = np.array(labels), np.array(useful)
-    best = None
-    for threshold in np.arange(0.05, 0.96, 0.01):
-        answer = p >= threshold
-        false_abstention = np.sum(weights * (~answer & labels_arr)) / np.sum(weights * labels_arr)
-        if false_abstention > MAX_FALSE_ABSTENTION:
-            continue
-        accuracy = np.sum(weights * np.where(labels_arr, answer & useful_arr, ~answer)) / np.sum(weights)
-        if best is None or accuracy > best[1] + 1e-9:
-            best = (float(threshold), float(accuracy), float(false_abstention),
-                    float(np.mean(~answer[~labels_arr])) if (~labels_arr).any() else None)
-    threshold, accuracy, false_abstention, declined = best or (0.5, None, None, None)
-    decision = decision.model_copy(update={"answer_above": round(threshold, 2)})
-    report = {"decision_questions": len(labels), "decision_accuracy": round(accuracy, 4) if accuracy else None,
+                        bias=round(intercept, 4), answer_above=round(threshold, 2))
+    report = {"decision_questions": len(labels), "decision_regularisation": regularisation,
+              "decision_held_out_accuracy": {str(c): round(a, 4) for c, a in held_out.items()},
+              "decision_accuracy": round(accuracy, 4) if accuracy else None,
               "false_abstention": round(false_abstention, 4) if false_abstention is not None else None,
               "out_of_scope_declined": round(declined, 4) if declined is not None else None}
     return decision, report
