@@ -163,7 +163,9 @@ def ask(
 
 @app.command()
 def evaluate(
-    questions: Annotated[Optional[list[Path]], typer.Option("--questions", help="Question file(s); default: the gold sets.")] = None,
+    questions: Annotated[Optional[list[Path]], typer.Option(
+        "--questions", help="A question file; repeat for several. Default: every shipped file (gold and independent).",
+    )] = None,
     report: Annotated[Path, typer.Option("--report", help="Folder for report.html, results.json, junit.xml.")] = Path("var/report"),
     fail_under: Annotated[Optional[str], typer.Option("--fail-under", help="Thresholds, e.g. accuracy=0.9,citation_validity=1")] = None,
     corpus: CorpusOption = None,
