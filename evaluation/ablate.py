@@ -129,7 +129,11 @@ def main() -> None:
         "# What each rule is worth\n\nProduced by `python -m evaluation.ablate` on the independent questions "
         f"({sum(q.split == 'tune' for q in questions)} tune, {sum(q.split == 'test' for q in questions)} test): "
         "each rule switched off alone, the calibrated policy unchanged. A rule that helps tune but not test is "
-        "fitted to the questions it was built from.\n\n" + table + "\n", encoding="utf-8")
+        "fitted to the questions it was built from.\n\n" + table + "\n\n"
+        "The sentence-feature rows zero one feature and leave the fitted weights as they are. For a feature with a "
+        "large weight that moves every candidate's score (the similarity to curated questions), the decision then "
+        "sees scores it was never fitted on, so that row measures a broken scale rather than the feature's worth; "
+        "a fair figure needs the policy refitted without the feature (`evaluation.calibrate`).\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
