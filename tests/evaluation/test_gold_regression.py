@@ -21,12 +21,12 @@ from evaluation.runner import evaluate_answerer, missed_thresholds, summarize
 
 GUARANTEES = {"citation_validity": 1.0, "conflation_rate": 0.0}
 FLOORS = {  # measured less one question, rounded to the point (docs/calibration.md has the figures)
-    "gold": {"accuracy": 0.81, "abstention_recall": 0.50, "false_abstention_rate": 0.05,
+    "gold": {"accuracy": 0.81, "abstention_recall": 0.56, "false_abstention_rate": 0.06,
              "premise_correction": 0.94, "false_correction_rate": 0.03, "recall_at_5": 0.93},
-    "tune": {"accuracy": 0.82, "abstention_recall": 0.68, "false_abstention_rate": 0.01,
-             "premise_correction": 0.72, "false_correction_rate": 0.01},
-    "test": {"accuracy": 0.73, "abstention_recall": 0.42, "false_abstention_rate": 0.02,
-             "premise_correction": 0.60, "false_correction_rate": 0.03},
+    "tune": {"accuracy": 0.79, "abstention_recall": 0.69, "false_abstention_rate": 0.03,
+             "premise_correction": 0.68, "false_correction_rate": 0.01, "recall_at_5": 0.90},
+    "test": {"accuracy": 0.73, "abstention_recall": 0.44, "false_abstention_rate": 0.04,
+             "premise_correction": 0.62, "false_correction_rate": 0.02, "recall_at_5": 0.91},
 }
 
 
@@ -44,6 +44,6 @@ def results_by_set(assistant, gold_questions):
 @pytest.mark.parametrize("name", list(FLOORS))
 def test_no_question_set_regresses(results_by_set, name):
     summary = results_by_set[name]
-    assert summary["questions"] >= 200, f"the {name} set lost its questions"
+    assert summary["questions"] >= 290, f"the {name} set lost its questions"
     print(name, {k: summary[k] for k in GUARANTEES | FLOORS[name]})
     assert missed_thresholds(summary, GUARANTEES | FLOORS[name]) == []
