@@ -14,13 +14,11 @@ import pytest
 from evaluation import metrics
 from evaluation.questions import GOLD_FILES, load_questions
 
-MIN_HYBRID_RECALL_AT_5 = 0.93  # floor under today's 0.943 without hints; the assistant's premise-aware
-# search reaches the 0.95 target (0.962, tests/evaluation/test_gold_regression.py)
-# The retrieval issue's target was 0.85 (0.869 when set). The corpus has since grown by 93 passages that the
-# gold labels (written for the older passages) do not record: they take the first rank from a labelled passage
-# on 24 of 95 questions whose top hit is unlabelled. Ranked without them the same search scores 0.860; with
-# them 0.830. The floor sits under today's figure until the labels are reviewed (docs/performance.md).
-MIN_HYBRID_MRR = 0.82
+MIN_HYBRID_RECALL_AT_5 = 0.95  # floor under today's 0.957
+# The retrieval issue's target is 0.85; today 0.846, just short. The corpus has grown by 93 passages the gold
+# labels (written for the older ones) do not record; with MiniLM in English's fusion MRR was 0.830, with e5
+# alone (docs/multilingual.md) it is 0.846. The floor sits just under today's figure.
+MIN_HYBRID_MRR = 0.84
 METHODS = {
     "dense": {"use_lexical": False},
     "lexical": {"use_dense": False},
@@ -94,9 +92,9 @@ def test_hybrid_mrr(retrieval_scores):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "assistant/retrieve.py Retriever.plan returns [] for a question that names no document, which filters out "
-    "every passage about a document: on the gold files the assistant's search ranks worse than the retriever "
-    "alone (recall@5 0.861 against 0.940; with None for such questions 0.927, MRR 0.774 -> 0.818)"))
+    "as the assistant searches (the document filter of Retriever.plan and the normalised question), the gold "
+    "files rank below the retriever alone: recall@5 0.940 against 0.957, MRR 0.832 against 0.846. The filter "
+    "drops passages about a document the question neither names nor implies, which some labels count as answering"))
 def test_as_the_assistant_searches_the_retrieval_targets_are_met(retrieval_scores):
     assert retrieval_scores["hybrid+plan"]["recall@5"] >= MIN_PLANNED_RECALL_AT_5
     assert retrieval_scores["hybrid+plan"]["mrr"] >= MIN_PLANNED_MRR
