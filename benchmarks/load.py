@@ -1,20 +1,21 @@
 """Load test of the real server over loopback: throughput and p50/p95/p99 latency of POST /api/ask at
 concurrency 1, 8, 32 and 128, for first-time (uncached) and repeated (cached) questions; beside them the
-overload answers, /healthz under load, readiness and memory across repeated runs.
+overload answers, /healthz under load, slow clients, readiness and memory across repeated runs.
 
 What: per concurrency level, a fresh server (harness.server; an empty cache), timed to its first 200 of
 /readyz, 5 untimed warm-up questions, then the level's requests (200, 400, 400, 600) from that many workers
 (harness.http): half distinct gold questions asked once, half repeats of 5 hot ones, shuffled (seed 0).
 Meanwhile a probe process times GET /healthz and a cached question every 50 ms (harness.probe) and the
-server's RSS is sampled. Then the soak (the highest level --soak-runs times on one more server, RSS after
+server's RSS is sampled, and --slow-clients slowloris connections (harness.slowloris) must be let go by the
+server's header and body timeouts. Then the soak (the highest level --soak-runs times on one more server, RSS after
 each run) and, with every server stopped, Pipeline.answer() in this process on the c=1 distinct questions.
 
 Why: targets on 2 cores: HTTP p50 at c=1 within 1.5x of in-process answer(); no errors and no 5xx but the
 documented overload 503; /healthz p99 under 50 ms at every concurrency; cached p99 under 100 ms at c=128;
-repeats served from the cache; ready within 10 s; RSS under 1 GB and flat (within 5%) across the soak runs.
+repeats served from the cache; every slow client let go; ready within 10 s; RSS under 1 GB and flat (within 5%) across the soak runs.
 Figures go to docs/performance.md between <!-- load:start --> and <!-- load:end -->.
 
-Usage: python benchmarks/load.py [--concurrency 1,8,32,128] [--requests 200,400,400,600] [--soak-runs 3] [--quick]
+Usage: python benchmarks/load.py [--concurrency 1,8,32,128] [--requests 200,400,400,600] [--soak-runs 3] [--slow-clients 32] [--quick]
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from harness.memory import rss_mb, tree_rss_mb  # noqa: E402
 from harness.probe import Probe  # noqa: E402
 from harness.questions import gold_questions  # noqa: E402
 from harness.report import markdown_table, publish, report_header, subsection, verdict  # noqa: E402
+from harness.slowloris import SlowClients  # noqa: E402
 from harness.server import HOST, Server, ensure_index, read_metrics, warm_up  # noqa: E402
 from harness.stats import fmt_ms, fmt_seconds, summarize, three, timed  # noqa: E402
 
@@ -91,18 +93,29 @@ def figures(results: list, wall_s: float, not_sent: int) -> dict:
     }
 
 
-def one_run(server: Server, plan: list[Request], concurrency: int, probe_question: str) -> dict:
-    """The plan sent once to a ready server with the probe beside it: the run's figures, cache hits and misses too."""
+async def with_slow_clients(base_url: str, plan: list[Request], concurrency: int, slow_clients: int):
+    """drive() with the slow clients beside it; waiting for them to be let go is not part of the wall time."""
+    slow = SlowClients(base_url, slow_clients)
+    slow.start()
+    driven = await drive(base_url, plan, concurrency)
+    return driven, await slow.stop()
+
+
+def one_run(server: Server, plan: list[Request], concurrency: int, probe_question: str, slow_clients: int) -> dict:
+    """The plan sent once to a ready server with the probe and the slow clients beside it: the run's figures,
+    cache hits and misses too."""
     before = read_metrics(server.base_url)
     watch, probe = CpuWatch([server.pid]).start(), Probe(server.base_url, probe_question)
-    results, wall_s, not_sent, statuses = asyncio.run(drive(server.base_url, plan, concurrency))
+    (results, wall_s, not_sent, statuses), slow = asyncio.run(
+        with_slow_clients(server.base_url, plan, concurrency, slow_clients))
     found = {**figures(results, wall_s, not_sent), "probe": probe.result(), "others_cpu": watch.stop(),
-             "statuses": statuses, "concurrency": concurrency}
+             "statuses": statuses, "concurrency": concurrency, "slow": slow}
     after = read_metrics(server.base_url)
     return {**found, "hits": after["hits"] - before["hits"], "misses": after["misses"] - before["misses"]}
 
 
-def on_fresh_server(plan: list[Request], concurrency: int, warmup: list[str], workdir: Path, runs: int = 0) -> list[dict]:
+def on_fresh_server(plan: list[Request], concurrency: int, warmup: list[str], workdir: Path, slow_clients: int,
+                    runs: int = 0) -> list[dict]:
     """A fresh server, ready and warmed up, gets the plan once (the soak: `runs` times); each run's figures with the
     server's start-up figures and peak RSS (the soak: and the RSS of its process tree 1 s after each run)."""
     server, found = Server(workdir), []
@@ -113,7 +126,7 @@ def on_fresh_server(plan: list[Request], concurrency: int, warmup: list[str], wo
               flush=True)
         warm_up(server.base_url, warmup)
         for number in range(1, max(runs, 1) + 1):
-            found.append({**one_run(server, plan, concurrency, warmup[0]), **start})
+            found.append({**one_run(server, plan, concurrency, warmup[0], slow_clients), **start})
             if runs:
                 time.sleep(1.0)  # let the writer and the allocator settle
                 found[-1]["rss_after"] = tree_rss_mb(server.pid)
@@ -166,6 +179,10 @@ def targets(levels: list[dict], soak: list[dict], inproc: dict | None) -> list[s
                  "first-time p50: " + each(lambda f: f"{int(f['hits'])} for {f['repeats_sent']}, "
                                                     f"{fmt_ms(f['repeat']['p50'])} vs {fmt_ms(f['first']['p50'])} ms")
                  + f": {verdict(cache_ok)}")
+    slow_ok = all(f["slow"]["closed"] > 0 or not f["slow"]["count"] for f in levels)
+    lines.append("Slow clients let go by the server's timeouts: " + each(
+        lambda f: f"{f['slow']['closed']} of {f['slow']['opened']} closed ({f['slow']['answered_408']} with 408), "
+                  f"longest held {f['slow']['max_held_s']:.1f} s") + f": {verdict(slow_ok)}")
     ready = max(f["ready_s"] for f in levels)
     lines.append(f"Ready within {READY_TARGET_S:.0f} s of start: " + each(lambda f: f"{f['ready_s']:.2f} s")
                  + f": {verdict(ready <= READY_TARGET_S)}")
@@ -187,12 +204,14 @@ def render(args, facts: dict, levels: list[dict], soak: list[dict], inproc: dict
              f"{f['overloaded']} ({fmt_ms(f['overload']['p50'])} ms)" if f["overloaded"] else "0",
              f"{f['errors']} / {f['server_errors']}",
              f"{three(f['probe']['healthz'])} ({f['probe']['healthz']['n']})", three(f["probe"]["cached"]),
+             f"{f['slow']['closed']} / {f['slow']['opened']}, {f['slow']['max_held_s']:.1f} s",
              f"{int(f['hits'])} / {int(f['misses'])}", f"{f['rss_ready']:.0f} / {f['peak_mb']:.0f} / {f['hwm_mb']:.0f}",
              f"{f['others_cpu_start']:.0%} / {f['others_cpu']:.0%}"] for f in levels]
     table = markdown_table(
         ["concurrency", "requests", "answers/s", "all answers, ms (p50 / p95 / p99)", "first-time (uncached)",
          "cached repeats (n)", "repeats sharing one in flight (n)", "overload 503s (p50)", "errors / other 5xx",
-         "probe: /healthz, ms (n)", "probe: a cached question, ms", "cache hits / misses", "RSS MB: ready / peak / kernel peak",
+         "probe: /healthz, ms (n)", "probe: a cached question, ms",
+         "slow clients: closed / opened, longest held", "cache hits / misses", "RSS MB: ready / peak / kernel peak",
          "CPU used by other processes: start / requests"], rows)
     notes = [
         f"Each level: a fresh server (`python -m serov_qa.cli serve --host {HOST} --port <free port>`, rate limit off, "
@@ -231,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.scaled("--requests", "200,400,400,600", "20", "requests per level, one number or one per level")
     parser.scaled("--soak-runs", 3, 2, "runs of the highest level on one more server, RSS after each; 0 = skip", int)
     parser.scaled("--inprocess-rounds", 3, 1, "passes of in-process answer() over the c=1 distinct questions; 0 = skip", int)
+    parser.scaled("--slow-clients", 32, 4, "slowloris connections beside each level; 0 = none", int)
     parser.add_argument("--hot", type=int, default=5, help="hot questions the repeats are spread over (default: 5)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up questions per server (default: 5)")
     args = parser.parse_args(argv)
@@ -251,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             idle()
             plan = plan_requests(count, pool, hot, SEED + concurrency)
             print(f"- concurrency {concurrency}: {count} requests, {sum(r.first for r in plan)} first-time ...", flush=True)
-            found += on_fresh_server(plan, concurrency, warmup, workdir)
+            found += on_fresh_server(plan, concurrency, warmup, workdir, args.slow_clients)
             f = found[-1]
             print(f"  {f['throughput']:.1f} answers/s; p50/p95/p99 ms: first-time {three(f['first'])}, cached "
                   f"{three(f['cached'])}; {f['overloaded']} overload 503s, {f['errors']} errors", flush=True)
@@ -260,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- soak: concurrency {levels[-1]}, {counts[-1]} requests x {args.soak_runs} on one server ...",
                   flush=True)
             soak = on_fresh_server(plan_requests(counts[-1], pool, hot, SEED + levels[-1]), levels[-1], warmup, workdir,
-                                   args.soak_runs)
+                                   args.slow_clients, args.soak_runs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     inproc = None

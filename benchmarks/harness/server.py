@@ -21,6 +21,7 @@ import psutil
 
 from . import ROOT
 from .memory import RssSampler, high_water_mb
+from harness.slowloris import SLOW_TIMEOUT_S
 
 HOST = "127.0.0.1"  # never anything else
 READY_POLL_S = 0.05
@@ -35,7 +36,9 @@ def free_port() -> int:
 def server_env(question_log: Path) -> dict[str, str]:
     """The environment of a benchmarked server: no rate limit, offline models, a throw-away question log."""
     return {**os.environ, "SEROV_QA_RATE_LIMIT": "off", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-            "SEROV_QA_QUESTION_LOG": str(question_log), "PYTHONUNBUFFERED": "1"}
+            "SEROV_QA_QUESTION_LOG": str(question_log), "PYTHONUNBUFFERED": "1",
+            # Shorter than the default 10 s, so that slow clients are let go within a level of a few seconds.
+            "SEROV_QA_HEADER_TIMEOUT_SECONDS": str(SLOW_TIMEOUT_S), "SEROV_QA_BODY_TIMEOUT_SECONDS": str(SLOW_TIMEOUT_S)}
 
 
 def ensure_index(timeout_s: float = 1800) -> str:
