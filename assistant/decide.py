@@ -54,7 +54,8 @@ def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon, 
     features["unknown"] = (sum(not lexicon.knows(w) for w in content) / len(content)) if content else 0.0
     # A name the corpus never uses ("Varėna", "Tartu" when no text names it): the sources cannot be about it.
     written = [w for i, w in enumerate(question.written) if i and w[:1].isupper() and len(w) > 3]
-    features["unknown_names"] = float(any(not lexicon.knows(fold(w)) for w in written)) if question.language != "de" else 0.0
+    features["unknown_names"] = 0.0 if registry()[question.language].capitalises_nouns else float(
+        any(not lexicon.knows(fold(w)) for w in written))
     features["typed_any"] = float(question.asks != "other" and any(c.features["typed"] for c in top))
     # The question's own words (not its names) that none of the best passages, nor their curated questions in
     # any language, use: "How many grandchildren did Serov have?" asks about grandchildren, which none names.

@@ -89,6 +89,10 @@ class Language:
     percent_words: PhraseSet  # after a number: a share ("60 percent")
     stop_words: frozenset[str]
     phrases: dict[str, str] = field(default_factory=dict)
+    span_words: frozenset[str] = frozenset()  # between the days of a span ("15 and 27 June")
+    thousands: tuple[str, ...] = ()  # after a figure, as written ("tūkst." also without its dot, "тысяч*" any ending)
+    units: dict[str, str] = field(default_factory=dict)  # folded word -> unit ("kilogramų" -> "kg")
+    capitalises_nouns: bool = False  # German: a capital letter does not mark a name
 
     @classmethod
     def from_file(cls, path: Path) -> "Language":
@@ -119,6 +123,9 @@ class Language:
             letters={str(k): str(v) for k, v in (data.get("letters") or {}).items()},
             time_words=phrases("time_words"), age_words=phrases("age_words"), percent_words=phrases("percent_words"),
             stop_words=words("stop_words"), phrases={k: str(v) for k, v in (data.get("phrases") or {}).items()},
+            span_words=words("span_words"), thousands=tuple(str(w) for w in data.get("thousands") or []),
+            units={fold(str(w)): str(unit) for unit, forms in (data.get("units") or {}).items() for w in forms or []},
+            capitalises_nouns=str(data.get("capitalises_nouns", "")).lower() == "true",
         )
 
     @cached_property
@@ -179,6 +186,26 @@ class Languages:
 
     def get(self, code: str | None) -> Language:
         return self._languages.get(code or "", self._languages[DEFAULT_LANGUAGE])
+
+    # Numbers are read with every language's words: a Latvian question may well say "kg" or "12 thousand".
+    @cached_property
+    def span_words(self) -> frozenset[str]:
+        return frozenset().union(*(lang.span_words for lang in self._languages.values()))
+
+    @cached_property
+    def units(self) -> dict[str, str]:
+        return {word: unit for lang in self._languages.values() for word, unit in lang.units.items()}
+
+    @cached_property
+    def thousands_pattern(self) -> str:
+        """A regex alternation of every language's thousands words, longest first."""
+        def pattern(word: str) -> str:
+            if word.endswith("*"):
+                return re.escape(word[:-1]) + r"\w*"
+            return re.escape(word[:-1]) + r"\.?" if word.endswith(".") else re.escape(word)
+
+        words = {w for lang in self._languages.values() for w in lang.thousands}
+        return "|".join(pattern(w) for w in sorted(words, key=lambda w: (-len(w), w)))
 
 
 @cache

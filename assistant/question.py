@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 
 from assistant.entities import EntityFinder, EntityMention
-from assistant.language import DEFAULT_LANGUAGE, Language, LanguageDetector, cue_text
+from assistant.language import DEFAULT_LANGUAGE, Language, LanguageDetector, cue_text, registry
 from assistant.normalize import Normalizer, Rewrite
 from assistant.subjects import Detection, SubjectDetector
 from corpus.text import fold, tokens
@@ -21,11 +22,16 @@ from index.lexical import analyze
 MAX_QUESTION_CHARS = 500
 # Characters that carry no text: zero-width spaces and joiners, bidirectional marks, the BOM.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-_NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)"
-    r"(?:\s*(k|tūkst\.?|tukst\.?|тыс\.?|tsd\.?|thousand|tūkstančių|tukstanciu|tūkstoši|tukstosi|tuhat|тысяч\w*|tausend))?"
-    r"(?![\w])", re.IGNORECASE)
-_THOUSANDS = re.compile(r"(?i)k|t[uū]kst|тыс|tsd|thousand|tuhat|tausend")
+
+
+@cache
+def _number_pattern() -> re.Pattern:
+    """A figure as written ("17,500", "25.000", "3.5"), and a thousands word after it in any language's file
+    (group 2: "12 thousand", "12 tūkst.", "12 тысяч")."""
+    return re.compile(r"(?<![\w.,])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?)"
+                      rf"(?:\s*({registry().thousands_pattern}))?(?![\w])", re.IGNORECASE)
+
+
 _YEAR = range(1800, 2101)
 
 
@@ -237,11 +243,11 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
         # The first day of a span ("between 15 and 27 June", "14-19 June") is a day of the same month.
         first = min(day_at, i) - 2
         if day_at < i and first >= 0 and words[first].isdigit() and 1 <= int(words[first]) <= 31 \
-                and words[first + 1] in _SPAN_WORDS:
+                and words[first + 1] in registry().span_words:
             values.append(Value("date", year, words[first], first, month=month, day=int(words[first])))
             taken.add(first)
     positions = _token_positions(text)
-    for match in _NUMBER.finditer(text):
+    for match in _number_pattern().finditer(text):
         at = positions.get(match.start())
         if at is None or at in taken:
             continue
@@ -252,7 +258,7 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
             number = float(digits.replace(",", "."))
         except ValueError:
             continue
-        if match.group(2) and _THOUSANDS.match(match.group(2)):
+        if match.group(2):  # a thousands word
             number *= 1000
         following = words[at + 1] if at + 1 < len(words) else ""
         after_text = cue_text(text[match.end():match.end() + 16])
@@ -278,25 +284,14 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
     return sorted(values, key=lambda v: v.position)
 
 
-# Words between the first and last day of a span of days, in the six languages (folded).
-_SPAN_WORDS = frozenset("and to till until through ir iki un lidz ja kuni и до und bis".split())
-
-
 def _ends_with(phrases, text: str) -> bool:
     return any(m.end() == len(text) for m in phrases.find(text))
-
-
-_UNITS = {"kg": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg", "kilogramu": "kg",
-          "kilogramai": "kg", "kilogrami": "kg", "kilogramus": "kg", "kilogrammi": "kg", "кг": "kg",
-          "килограмм": "kg", "килограммов": "kg", "килограмма": "kg", "kilogramm": "kg", "lb": "lb", "lbs": "lb",
-          "pounds": "lb", "pound": "lb", "svaru": "lb", "фунтов": "lb", "pfund": "lb", "km": "km", "kilometres": "km",
-          "kilometers": "km", "километров": "km", "kilometru": "km", "kilometer": "km", "kilometrit": "km"}
 
 
 def _unit(following_word: str, next_chars: str) -> str:
     if next_chars.strip().startswith("%"):
         return "%"
-    return _UNITS.get(fold(following_word), "")
+    return registry().units.get(fold(following_word), "")
 
 
 def _token_positions(text: str) -> dict[int, int]:

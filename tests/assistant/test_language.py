@@ -118,3 +118,18 @@ def test_stems_fold_after_stemming_and_latvian_uses_word_prefixes():
 ])
 def test_asks_for(lang, text, kind):
     assert registry()[lang].asks_for(cue_text(text)) == kind
+
+
+def test_number_words_are_data_merged_over_every_language(tmp_path: Path):
+    for path in FILES:
+        shutil.copy(path, tmp_path / path.name)
+    data = yaml.safe_load((LANG_DIR / "lt.yaml").read_text(encoding="utf-8"))
+    data["units"]["lb"] = ["svarai", "svarų"]
+    data["thousands"].append("tūkstantis")
+    (tmp_path / "lt.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    languages = Languages(tmp_path)
+    assert languages.units["svaru"] == "lb" and languages.units["kg"] == "kg"  # folded; English's kg still there
+    assert "tūkstantis" in languages.thousands_pattern.split("|")
+    assert r"tūkst\.?" in languages.thousands_pattern.split("|")  # "x." reads with or without its dot
+    assert {"iki", "until", "bis"} <= languages.span_words
+    assert languages["de"].capitalises_nouns and not languages["lt"].capitalises_nouns
