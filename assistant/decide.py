@@ -10,8 +10,9 @@ practical one ("opening hours", assistant.museum) gets the museum's referral.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from assistant.language import registry
 from assistant.premise import Premise
@@ -66,9 +67,15 @@ def decision_features(question: Question, evidence: Evidence, lexicon: Lexicon, 
     return features
 
 
+def logistic(z):
+    """1 / (1 + e^-z), z clipped to +-50 so that no weight overflows it; of a number or a numpy array (the
+    calibration computes it over every tune question at once)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+
 def probability(features: dict[str, float], policy: Policy) -> float:
     z = policy.decision.bias + sum(policy.decision.weights.get(k, 0.0) * v for k, v in features.items())
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+    return float(logistic(z))
 
 
 class Decider:

@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from assistant.decide import decision_features
+from assistant.decide import decision_features, logistic, probability
 from assistant.retrieve import FEATURES
 from config import Settings
 from config.policy import POLICY_FILE, Decision, Quoting
 from config.policy import Premise as PremisePolicy
 from evaluation.metrics import missing_includes
-from evaluation.questions import DEFAULT_QUESTION_FILES, GoldQuestion, load_questions
+from evaluation.questions import DEFAULT_QUESTION_FILES, GoldQuestion, batch_of, load_questions, question_set
 
 MAX_FALSE_ABSTENTION = 0.04  # on tune; the target on unseen questions is 5%
 MAX_FALSE_CORRECTION = 0.01  # answerable tune questions the misconception bank may wrongly correct
@@ -52,10 +52,6 @@ DECISION_C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 HEADER = "# The answering policy (config/policy.py). Written by `python -m evaluation.calibrate`; do not edit by hand.\n"
 
 
-def _group(question: GoldQuestion) -> str:
-    return "gold" if not question.id[:1] == "w" or not question.id[1:2].isdigit() else "independent"
-
-
 def _positive(question: GoldQuestion, candidate, corpus) -> bool:
     text = candidate.sentence.text
     if question.expect.quotes:
@@ -70,11 +66,6 @@ def _weights(groups: list[str]) -> np.ndarray:
     for g in groups:
         counts[g] += 1
     return np.array([len(groups) / (len(counts) * counts[g]) for g in groups])
-
-
-def _batch(question: GoldQuestion) -> str:
-    """The file a question comes from, for held-out folds: its writer's batch ("w3"), or the gold set."""
-    return question.id.split("-")[0] if _group(question) == "independent" else "gold"
 
 
 def _fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray,
@@ -101,7 +92,7 @@ def fit_sentence_weights(traces, questions, corpus) -> dict[str, float]:
         for candidate, mark in zip(candidates, marks):
             rows.append([candidate.features[f] for f in FEATURES])
             labels.append(mark)
-            groups.append(_group(question))
+            groups.append(question_set(question))
     coefficients, _ = _fit(np.array(rows), np.array(labels), _weights(groups))
     # Scaled so that the similarity weighs 1: the quoting margins (config/policy.py) are in its units.
     scale = abs(coefficients[FEATURES.index("sentence")]) + abs(coefficients[FEATURES.index("second")]) or 1.0
@@ -115,7 +106,7 @@ def fit_quoting(pipeline, traces, questions) -> tuple[Quoting, dict]:
 
     cases = [(t, q) for t, q in zip(traces, questions)
              if q.expect.status == "answered" and not t.premise.corrected and t.evidence.best is not None]
-    groups = _weights([_group(q) for _, q in cases])
+    groups = _weights([question_set(q) for _, q in cases])
     best = None
     for max_quotes in QUOTES_GRID:
         for same in SAME_PASSAGE_GRID:
@@ -152,7 +143,7 @@ def fit_misconceptions(pipeline, traces, questions) -> tuple[PremisePolicy, dict
         if premise.conflicts or premise.contradictions:
             continue  # corrected (or not) before the misconception bank is consulted
         scores = pipeline.premise.misconception_scores(trace.question, trace.evidence)
-        cases.append((question.expect.status, scores, _group(question)))
+        cases.append((question.expect.status, scores, question_set(question)))
     weights = _weights([g for _, _, g in cases])
     best = None
     answerable = sum(w for (status, _, _), w in zip(cases, weights) if status == "answered")
@@ -193,10 +184,6 @@ def _accuracy(answer: np.ndarray, labels: np.ndarray, useful: np.ndarray, weight
     return float(np.sum(weights * np.where(labels, answer & useful, ~answer)) / np.sum(weights))
 
 
-def _probabilities(matrix: np.ndarray, coefficients: np.ndarray, intercept: float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(matrix @ coefficients + intercept, -50.0, 50.0)))
-
-
 def held_out_accuracy(matrix, labels, useful, weights, batches, regularisation: float) -> float:
     """Mean over tune batches of the accuracy on the batch when the decision (weights and threshold) is fitted
     on the other batches."""
@@ -206,9 +193,9 @@ def held_out_accuracy(matrix, labels, useful, weights, batches, regularisation: 
         if held.all() or not labels[~held].any() or labels[~held].all():
             continue
         coefficients, intercept = _fit(matrix[~held], labels[~held], weights[~held], regularisation)
-        threshold, _, _ = _threshold(_probabilities(matrix[~held], coefficients, intercept), labels[~held],
+        threshold, _, _ = _threshold(logistic(matrix[~held] @ coefficients + intercept), labels[~held],
                                      useful[~held], weights[~held])
-        answer = _probabilities(matrix[held], coefficients, intercept) >= threshold
+        answer = logistic(matrix[held] @ coefficients + intercept) >= threshold
         scores.append(_accuracy(answer, labels[held], useful[held], np.ones(held.sum())))
     return float(np.mean(scores)) if scores else 0.0
 
@@ -223,8 +210,8 @@ def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
         values = decision_features(trace.question, trace.evidence, pipeline.lexicon, pipeline.knowledge)
         features.append(values)
         labels.append(question.expect.status == "answered")
-        groups.append(_group(question))
-        batches.append(_batch(question))
+        groups.append(question_set(question))
+        batches.append(batch_of(question))
         # Whether answering would be right: the answer as composed holds what the question asks for.
         answered = pipeline.composer.compose(trace.question, None, trace.decision.__class__("answered", 1.0, "answered"),
                                              trace.premise, trace.selection, trace.evidence)
@@ -237,12 +224,14 @@ def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
     held_out = {c: held_out_accuracy(matrix, labels_arr, useful_arr, weights, batches_arr, c) for c in DECISION_C_GRID}
     regularisation = max(DECISION_C_GRID, key=lambda c: (round(held_out[c], 6), -c))  # ties: the stronger prior
     coefficients, intercept = _fit(matrix, labels_arr, weights, regularisation)
-    threshold, accuracy, false_abstention = _threshold(_probabilities(matrix, coefficients, intercept), labels_arr,
-                                                       useful_arr, weights)
-    answer = _probabilities(matrix, coefficients, intercept) >= threshold
-    declined = float(np.mean(~answer[~labels_arr])) if (~labels_arr).any() else None
     decision = Decision(weights={n: round(float(c), 4) for n, c in zip(names, coefficients)},
-                        bias=round(intercept, 4), answer_above=round(threshold, 2))
+                        bias=round(intercept, 4), answer_above=0.5)
+    # The threshold is chosen on the probabilities the pipeline will compute: from the file's rounded weights.
+    trial = policy.model_copy(update={"decision": decision})
+    p = np.array([probability(f, trial) for f in features])
+    threshold, accuracy, false_abstention = _threshold(p, labels_arr, useful_arr, weights)
+    declined = float(np.mean(p[~labels_arr] < threshold)) if (~labels_arr).any() else None
+    decision = decision.model_copy(update={"answer_above": round(threshold, 2)})
     report = {"decision_questions": len(labels), "decision_regularisation": regularisation,
               "decision_held_out_accuracy": {str(c): round(a, 4) for c, a in held_out.items()},
               "decision_accuracy": round(accuracy, 4) if accuracy else None,
@@ -282,7 +271,7 @@ def main() -> None:
     report = {**premise_report, **quoting_report, **report}
     policy = policy.model_copy(update={"decision": decision, "calibration": {
         "written": dt.date.today().isoformat(), "tune_questions": len(questions),
-        "groups": {g: sum(_group(q) == g for q in questions) for g in ("gold", "independent")}, **report}})
+        "groups": {g: sum(question_set(q) == g for q in questions) for g in ("gold", "independent")}, **report}})
     if args.dry_run:
         print(policy.model_dump_json(indent=2))
         return

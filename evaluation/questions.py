@@ -6,6 +6,7 @@ validated strictly and never rewritten.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,17 @@ def _describe(error: ValidationError) -> str:
 
 def split_of(path: Path) -> str:
     return "test" if "test" in Path(path).parent.parts[-1:] else "tune"
+
+
+def question_set(question: GoldQuestion) -> str:
+    """"independent" for a question of evaluation/independent (its id names the writer's batch: "w3-017"),
+    else "gold"."""
+    return "independent" if re.match(r"w\d+-", question.id) else "gold"
+
+
+def batch_of(question: GoldQuestion) -> str:
+    """The file a question comes from: its writer's batch ("w3"), or "gold"."""
+    return question.id.split("-")[0] if question_set(question) == "independent" else "gold"
 
 
 def load_questions(paths: list[Path] | tuple[Path, ...] = DEFAULT_QUESTION_FILES,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.calibrate import MAX_FALSE_ABSTENTION, _batch, _threshold, held_out_accuracy
-from evaluation.questions import GoldQuestion
+from evaluation.calibrate import MAX_FALSE_ABSTENTION, _threshold, held_out_accuracy
+from evaluation.questions import GoldQuestion, batch_of, question_set
 
 
 def _question(qid: str) -> GoldQuestion:
@@ -15,10 +15,10 @@ def _question(qid: str) -> GoldQuestion:
 
 
 def test_a_batch_is_the_writer_file_or_the_gold_set():
-    assert _batch(_question("w3-017")) == "w3"
-    assert _batch(_question("w10-001")) == "w10"
-    assert _batch(_question("serov-signer")) == "gold"
-    assert _batch(_question("what-1")) == "gold"  # a 'w' but no writer number
+    assert batch_of(_question("w3-017")) == "w3" and question_set(_question("w3-017")) == "independent"
+    assert batch_of(_question("w10-001")) == "w10"
+    assert batch_of(_question("serov-signer")) == "gold" and question_set(_question("serov-signer")) == "gold"
+    assert batch_of(_question("what-1")) == "gold"  # a 'w' but no writer number
 
 
 def test_the_threshold_declines_no_more_answerable_weight_than_allowed():

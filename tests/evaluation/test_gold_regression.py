@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.questions import GOLD_FILES, load_questions
+from evaluation.questions import question_set
 from evaluation.runner import evaluate_answerer, missed_thresholds, summarize
 
 GUARANTEES = {"citation_validity": 1.0, "conflation_rate": 0.0}
@@ -34,10 +34,10 @@ FLOORS = {  # measured less one question, rounded to the point (docs/calibration
 def results_by_set(assistant, gold_questions):
     evaluation = evaluate_answerer("assistant", assistant, assistant.corpus, gold_questions,
                                    retrieve=assistant.retrieve, progress=False)
-    gold_ids = {q.id for q in load_questions(GOLD_FILES)}
-    sets = {"gold": [r for r in evaluation.results if r.id in gold_ids],
-            "tune": [r for r in evaluation.results if r.id not in gold_ids and r.split == "tune"],
-            "test": [r for r in evaluation.results if r.id not in gold_ids and r.split == "test"]}
+    set_of = {q.id: question_set(q) for q in gold_questions}
+    sets = {"gold": [r for r in evaluation.results if set_of[r.id] == "gold"],
+            "tune": [r for r in evaluation.results if set_of[r.id] == "independent" and r.split == "tune"],
+            "test": [r for r in evaluation.results if set_of[r.id] == "independent" and r.split == "test"]}
     return {name: summarize(results) for name, results in sets.items()}
 
 
