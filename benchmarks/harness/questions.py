@@ -9,19 +9,15 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import yaml
+# The harness package has put the project on sys.path by now.
+from evaluation.questions import GOLD_FILES, load_questions
 
-from . import ROOT
-
-QUESTIONS_FILE = ROOT / "evaluation" / "questions.yaml"
-MULTILINGUAL_QUESTIONS_FILE = ROOT / "evaluation" / "questions-multilingual.yaml"
+QUESTIONS_FILE, MULTILINGUAL_QUESTIONS_FILE = GOLD_FILES
 SEED = 0
 
 
 def gold_questions(seed: int = SEED) -> list[str]:
     """The texts of all default question files (evaluation.questions.load_questions), distinct, shuffled."""
-    from evaluation.questions import load_questions
-
     questions = list(dict.fromkeys(q.question for q in load_questions()))
     random.Random(seed).shuffle(questions)
     return questions
@@ -29,7 +25,6 @@ def gold_questions(seed: int = SEED) -> list[str]:
 
 def from_file(path: Path, count: int, seed: int = SEED) -> list[str]:
     """`count` questions of one gold file, in a fixed shuffled order (cycled if more are asked for)."""
-    items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    questions = [item["question"] for item in items if item.get("question")]
+    questions = [q.question for q in load_questions([Path(path)])]
     random.Random(seed).shuffle(questions)
     return [questions[i % len(questions)] for i in range(count)]
