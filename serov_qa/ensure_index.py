@@ -13,8 +13,8 @@ import sys
 from config import Settings
 from corpus import CorpusError, load_corpus
 from index import IndexProblem, build_index
-from index.encoders import load_encoders
-from index.store import expected_models, prepare_index, read_manifest
+from index.encoders import configured_encoders, configured_models
+from index.store import prepare_index, read_manifest
 
 
 def main() -> int:
@@ -26,10 +26,10 @@ def main() -> int:
         return 1
 
     def encoders():
-        return load_encoders(settings.model, settings.multilingual_model)
+        return configured_encoders(settings)
 
     try:
-        prepare_index(corpus, expected_models(settings.model, settings.multilingual_model), settings.index_dir,
+        prepare_index(corpus, configured_models(settings), settings.index_dir,
                       rebuild=settings.index_rebuild, encoders=encoders, report=print, progress=sys.stderr.isatty())
     except IndexProblem as problem:
         print(f"error: {problem} (or set SEROV_QA_INDEX_REBUILD=always)", file=sys.stderr)

@@ -83,13 +83,13 @@ def load_from_settings(settings: Settings, on_build: Callable[[], None] | None =
     settings allow it (SEROV_QA_INDEX_REBUILD), with each step in the log."""
     from assistant.pipeline import load
     from corpus import load_corpus
-    from index.encoders import load_encoders
-    from index.store import expected_models, prepare_index
+    from index.encoders import configured_encoders, configured_models
+    from index.store import prepare_index
 
     corpus = load_corpus(settings.corpus_dir)
-    prepare_index(corpus, expected_models(settings.model, settings.multilingual_model), settings.index_dir,
+    prepare_index(corpus, configured_models(settings), settings.index_dir,
                   rebuild=settings.index_rebuild, report=log.info, on_build=on_build,
-                  encoders=lambda: load_encoders(settings.model, settings.multilingual_model))
+                  encoders=lambda: configured_encoders(settings))
     return load(settings)
 
 

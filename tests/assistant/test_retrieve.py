@@ -102,6 +102,22 @@ def test_spaces_per_language_come_from_the_policy(pipeline):
     assert pipeline.search.spaces_for("lt") == ("multilingual",)
 
 
+def test_an_index_of_the_multilingual_space_alone_leads_with_it(tiny_corpus, fake_encoder, policy, tmp_path):
+    """Only the spaces the policy searches are built: without a primary space, the first built one leads."""
+    from assistant.pipeline import Pipeline
+    from index import build_index, load_index
+
+    build_index(tiny_corpus, {"multilingual": fake_encoder}, tmp_path / "index")
+    index = load_index(tmp_path / "index", tiny_corpus, {"multilingual": fake_encoder.name})
+    assert index.lead == "multilingual" and index.manifest["model"] == fake_encoder.name
+    alone = Pipeline(tiny_corpus, index, {"multilingual": fake_encoder}, policy)
+    assert alone.retriever.lead == "multilingual"
+    assert alone.search.spaces_for("en") == ("multilingual",)  # the policy's primary is not built: skipped
+    assert alone.retriever.search("Who signed Order No. 001223?").hits  # the default space is the lead one
+    answer = alone.answer("Who signed Order No. 001223?")
+    assert answer.status == "answered" and "Beria" in answer.answer
+
+
 # --- candidates and their features ------------------------------------------------------------------------
 
 def test_candidates_have_the_named_features_and_their_score(pipeline, parse):

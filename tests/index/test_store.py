@@ -387,7 +387,7 @@ def cli_ask(monkeypatch, minilm):
     from serov_qa.cli import app
 
     # assistant.pipeline.load imports load_encoders from index.encoders when it runs.
-    monkeypatch.setattr(index.encoders, "load_encoders", lambda model, multilingual: {"primary": minilm})
+    monkeypatch.setattr(index.encoders, "load_encoders", lambda *models, **spaces: {"primary": minilm})
 
     def invoke(corpus_dir: Path, index_dir: Path):
         return CliRunner().invoke(app, ["ask", "Who chaired the committee?", "--corpus", str(corpus_dir),
