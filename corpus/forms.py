@@ -17,6 +17,7 @@ from corpus.text import tokens
 
 TYPO_MIN_LENGTH = 5
 MIN_PREFIX = 4  # a shorter word written with "*" matches only itself: "rig*" would match "right"
+MAX_WORDS_KEPT = 100_000  # words whose candidate forms are kept (FormMatcher._forms_for)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ class FormMatcher:
                     self._typo.setdefault((first[:1], len(first)), []).append(position)
         self._tried: dict[str, tuple[int, ...]] = {}
 
-    def _forms_for(self, word: str) -> tuple[int, ...]:
+    def _forms_for(self, word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(the forms whose first word `word` matches as written, those whose first word it matches only with a
+        typo), kept per word: a corpus sentence or a question then tries only forms that can start at each word,
+        so finding every name in the corpus's sentences at load costs a fraction of trying every bucket."""
         tried = self._tried.get(word)
         if tried is None:
             found = set(self._exact.get(word, ())) | set(self._prefix.get(word[:MIN_PREFIX], ()))
@@ -83,22 +87,31 @@ class FormMatcher:
                 found.update(self._typo.get((word[:1], -1), ()))
                 for length in (len(word) - 1, len(word), len(word) + 1):
                     found.update(self._typo.get((word[:1], length), ()))
-            tried = self._tried[word] = tuple(sorted(found))
+            ordered = sorted(found)
+            exact = tuple(p for p in ordered if _word_matches(word, *self._by_length[p][0][0], False))
+            typo = tuple(p for p in ordered if self.typos and p not in exact
+                         and _word_matches(word, *self._by_length[p][0][0], True))
+            if len(self._tried) >= MAX_WORDS_KEPT:  # visitors' words are unbounded; the corpus's come back at once
+                self._tried.clear()
+            tried = self._tried[word] = (exact, typo)
         return tried
 
     def find(self, words: list[str] | tuple[str, ...], overlapping: bool = False) -> list[Match]:
-        candidates = sorted({(p, start) for start, word in enumerate(words) for p in self._forms_for(word)})
+        starts = [self._forms_for(word) for word in words]
         found: list[Match] = []
         taken = [False] * len(words)
         for typos in ((False, True) if self.typos else (False,)):  # "take" is the cue "take" before it is "taken"
-            for position, start in candidates:  # longest forms first (the list is sorted by length)
+            # Longest forms first (positions follow length), then left to right; the first word already matches.
+            candidates = sorted({(p, start) for start, (exact, typo) in enumerate(starts)
+                                 for p in (exact + typo if typos else exact)})
+            for position, start in candidates:
                 pattern, payload, form = self._by_length[position]
                 n = len(pattern)
                 if start + n > len(words) or (not overlapping and any(taken[start:start + n])):
                     continue
                 if overlapping and any(m.start == start and m.payload == payload for m in found):
                     continue
-                if all(_word_matches(words[start + i], w, p, typos) for i, (w, p) in enumerate(pattern)):
+                if all(_word_matches(words[start + i], w, p, typos) for i, (w, p) in enumerate(pattern) if i):
                     found.append(Match(start, start + n, payload, form))
                     if not overlapping:
                         taken[start:start + n] = [True] * n
