@@ -93,6 +93,8 @@ class Language:
     thousands: tuple[str, ...] = ()  # after a figure, as written ("tūkst." also without its dot, "тысяч*" any ending)
     units: dict[str, str] = field(default_factory=dict)  # folded word -> unit ("kilogramų" -> "kg")
     capitalises_nouns: bool = False  # German: a capital letter does not mark a name
+    after: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # "X after Y" claims X later (assistant.sequence)
+    before: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # "X before Y" claims X earlier
 
     @classmethod
     def from_file(cls, path: Path) -> "Language":
@@ -126,6 +128,7 @@ class Language:
             span_words=words("span_words"), thousands=tuple(str(w) for w in data.get("thousands") or []),
             units={fold(str(w)): str(unit) for unit, forms in (data.get("units") or {}).items() for w in forms or []},
             capitalises_nouns=str(data.get("capitalises_nouns", "")).lower() == "true",
+            after=phrases("after"), before=phrases("before"),
         )
 
     @cached_property
@@ -147,7 +150,8 @@ class Language:
         "corrects" them into a corpus word."""
         words = set(self.months) | set(self.stop_words) | set(self.order_words) | set(self.year_cues)
         for phrases in (*self.asks.values(), self.yes_no_openers, self.tags, self.hearsay, self.choice,
-                        self.comparison, self.naming, self.sequence, self.conjunctions, self.negations):
+                        self.comparison, self.naming, self.sequence, self.conjunctions, self.negations,
+                        self.after, self.before):
             words.update(w for phrase in phrases.phrases for w in phrase.split())
         return frozenset(words)
 

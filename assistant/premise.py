@@ -5,6 +5,8 @@ Three checks, each from curated data:
   "200 kg", "Serov died in 1970";
 - claims close to a curated misconception and farther from its true counterpart (corpus/misconceptions.yaml):
   "the Instructions were a report written after the deportation";
+- claims of order that the curated dates contradict (assistant.sequence): "the deportation came after the
+  German invasion";
 - document mix-ups, below.
 
 Document mix-ups: a question that names one of the three documents but attaches another's
@@ -32,6 +34,7 @@ from assistant.knowledge import Knowledge
 from assistant.language import Languages
 from assistant.question import Question
 from assistant.retrieve import Evidence
+from assistant.sequence import SequenceChecker
 from assistant.subjects import Mention, SubjectDetector
 from config import Policy
 
@@ -80,6 +83,7 @@ class PremiseChecker:
         self.documents = detector.documents
         self.policy = policy.premise
         self.claims = ClaimChecker(knowledge.corpus, languages)
+        self.sequence = SequenceChecker(knowledge.corpus, languages)
         # (document, attribute) pairs each sentence states, by a mention outside a document's name.
         self.stated = [_attributes_stated(detector.mentions(s.text), self.documents)
                        for s in knowledge.sentences]
@@ -152,6 +156,9 @@ class PremiseChecker:
         bindings = [] if question.comparison else self.claims.bindings(question)
         contradictions = [b for b in bindings if not b.holds]
         misconception = self.misconception(question, evidence) if not (conflicts or contradictions) else None
+        if not (conflicts or contradictions or misconception is not None):
+            # The last resort: a curated misconception about the same order says more than the two dates do.
+            contradictions = self.sequence.check(question)
         query = evidence.query[evidence.lead]
         vectors = self.knowledge.vectors(evidence.lead)
 

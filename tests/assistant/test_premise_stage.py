@@ -210,3 +210,41 @@ def test_a_mix_up_is_corrected_only_with_sentences_about_the_documents_concerned
 def test_only_sentences_that_state_the_value_are_listed_for_a_fact(tiny_corpus):
     listed = [tiny_corpus.by_id[pid].sentences[i] for pid, i in tiny_corpus.fact_sentences["serov_instructions.signer"]]
     assert listed == ["The Serov Instructions were signed by Ivan Serov, deputy head of the NKGB."]
+
+
+# --- claims of order (assistant/sequence.py) -------------------------------------------------------------
+
+def test_dated_things_span_every_date_the_sources_give(pipeline):
+    dated = pipeline.premise.sequence.dated
+    assert (dated["order_001223"].first, dated["order_001223"].last) == (dt.date(1939, 1, 1), dt.date(1939, 12, 31))
+    assert (dated["june_1941_deportation"].first, dated["june_1941_deportation"].last) == \
+        (dt.date(1941, 6, 13), dt.date(1941, 6, 19))
+    # The disputed years count: nothing dated inside 1939-1941 can be put before or after the Instructions.
+    assert (dated["serov_instructions"].first, dated["serov_instructions"].last) == \
+        (dt.date(1939, 1, 1), dt.date(1941, 12, 31))
+
+
+def order_claims(check, text):
+    _, premise = check(text)
+    return [(b.fact.subject, b.stated.kind) for b in premise.contradictions if b.stated.kind == "sequence"]
+
+
+@pytest.mark.parametrize("text", [
+    "Order 001223 came after the June 1941 deportation, right?",
+    "After the June 1941 deportation, Order 001223 was signed?",  # the order word opens the question
+])
+def test_an_order_the_dates_contradict_is_corrected_with_both_dates(check, text):
+    assert order_claims(check, text) == [("order_001223", "sequence"), ("june_1941_deportation", "sequence")]
+    _, premise = check(text)
+    assert premise.corrected and len(premise.quotes) >= 1
+
+
+@pytest.mark.parametrize("text", [
+    "Order 001223 came before the June 1941 deportation, right?",  # true
+    "Did Order 001223 come before or after the June 1941 deportation?",  # both orders offered
+    "Order 001223 did not come after the June 1941 deportation.",  # taken back
+    "The Serov Instructions came before Order 0054?",  # the Instructions' disputed dating overlaps 1940
+    "What happened after the June 1941 deportation?",  # one dated thing: no order claimed
+])
+def test_no_order_claim_where_the_dates_allow_it_or_none_is_made(check, text):
+    assert order_claims(check, text) == []
