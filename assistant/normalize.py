@@ -96,6 +96,9 @@ class Normalizer:
             pieces.append(text[last:match.start()])
             pieces.append(understood)
             last = match.end()
+            if (word.isdigit() and position + 1 < len(matches) and matches[position + 1].start() == last
+                    and following in language.year_suffixes):
+                pieces.append(" ")  # "1970г", "53м": the year and its suffix as two words, as "1970 г" is read
             if understood != word:
                 rewrites.append(Rewrite(word, understood, kind))
             previous = fold(understood.split()[-1]) if understood.split() else ""

@@ -34,7 +34,7 @@ ALLOWED = {
 STAGES = [
     {"models", "language", "vocabulary", "normalize", "entities", "subjects", "knowledge", "museum", "question"},  # understand
     {"retrieve"},
-    {"claims", "premise"},
+    {"claims", "sequence", "premise"},
     {"select"},
     {"decide"},
     {"compose"},

@@ -83,6 +83,15 @@ def test_a_two_digit_year_after_a_year_cue_or_before_a_year_suffix(normalize, te
     assert [kind for *_, kind in rewrites if kind == "year"] == ["year"]
 
 
+@pytest.mark.parametrize(("text", "lang", "understood"), [
+    ("серов умер в 1970г?", "ru", "серов умер в 1970 г?"),
+    ("серова расстреляли в 53м?", "ru", "серова расстреляли в 1953 м?"),
+    ("isvezti 41m.", "lt", "isvezti 1941 m."),
+])
+def test_a_year_suffix_glued_to_the_year_is_a_word_of_its_own(normalize, text, lang, understood):
+    assert normalize(text, lang)[0] == understood
+
+
 def test_a_two_digit_count_followed_by_what_it_counts_stays_a_count(normalize):
     assert normalize("Wie viele Menschen, 41 Waggons?", "de") == ("Wie viele Menschen, 41 Waggons?", [])
     assert normalize("Were 41 families deported?")[1] == []
