@@ -25,12 +25,12 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from assistant.language import Language
+from assistant.realwords import REAL_WORD_ZIPF, RealWords
 from assistant.vocabulary import Lexicon
 from corpus.forms import FormMatcher
 from corpus.text import fold
 
 MIN_TYPO_LENGTH = 5
-REAL_WORD_ZIPF = 2.5  # wordfreq's Zipf scale: 2.5 is about 3 uses per ten million words
 AMBIGUITY_RATIO = 3  # of two equally close corpus words, the one used this many times more often wins
 IDENTIFIER_MIN_DIGITS = 3  # a bare "54" is a count; "1223" is the order number
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*|['’]\d\d\b")
@@ -52,6 +52,7 @@ def _zipf(word: str, lang: str) -> float:
 
 
 def is_real_word(word: str, language: Language) -> bool:
+    """wordfreq asked directly (loads the language's whole table): the reference RealWords is tested against."""
     return bool(language.wordfreq) and _zipf(word.casefold(), language.wordfreq) >= REAL_WORD_ZIPF
 
 
@@ -64,10 +65,12 @@ def _same_case(word: str, model: str) -> str:
 class Normalizer:
     """normalize(text, language) -> (text as understood, rewrites); one per loaded assistant."""
 
-    def __init__(self, lexicon: Lexicon, names: FormMatcher | None = None) -> None:
-        """`names` finds the curated names of people and places (corpus/facts.yaml): never "corrected"."""
+    def __init__(self, lexicon: Lexicon, names: FormMatcher | None = None, real_words: RealWords | None = None) -> None:
+        """`names` finds the curated names of people and places (corpus/facts.yaml): never "corrected";
+        `real_words`, the languages' common words (none: wordfreq is asked directly)."""
         self.lexicon = lexicon
         self.names = names
+        self.real_words = real_words
         self._choices: dict[str, list[str]] = {}
 
     def _candidates(self, lang: str) -> list[str]:
@@ -76,8 +79,9 @@ class Normalizer:
         return self._choices[lang]
 
     def warm_up(self, languages) -> None:
-        """Load the word-frequency lists now, not on the first question of each language (0.1-0.3 s each)."""
-        for language in languages:
+        """Load the word-frequency lists now, not on the first question of each language (0.1-0.3 s each); with
+        `real_words` there is nothing to load."""
+        for language in languages if self.real_words is None else ():
             if language.wordfreq:
                 _zipf("the", language.wordfreq)
 
@@ -146,7 +150,9 @@ class Normalizer:
         return word, ""
 
     def _spelling(self, word: str, folded: str, language: Language) -> tuple[str, str]:
-        if (len(folded) < MIN_TYPO_LENGTH or folded in self.lexicon.all_words or is_real_word(word, language)
+        real = (self.real_words.is_real(word.casefold(), language.wordfreq) if self.real_words is not None
+                else is_real_word(word, language))
+        if (len(folded) < MIN_TYPO_LENGTH or folded in self.lexicon.all_words or real
                 or folded in language.protected):
             return word, ""  # "juulil" (in July) is no misspelt "juunil" (in June), though the corpus says only June
         if self.names is not None and self.names.find([folded]):

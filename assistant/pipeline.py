@@ -22,6 +22,7 @@ from assistant.museum import Museum, load_museum
 from assistant.normalize import Normalizer
 from assistant.premise import Premise, PremiseChecker
 from assistant.question import Question, Understanding
+from assistant.realwords import RealWords
 from assistant.retrieve import Evidence, Retriever
 from assistant.select import Selection, Selector
 from assistant.subjects import SubjectDetector
@@ -30,7 +31,7 @@ from config import Policy, Settings, load_policy
 from corpus import Corpus
 from index import HybridRetriever, LoadedIndex
 from index.cache import VectorCache
-from index.store import cache_path
+from index.store import CACHE_DIR, cache_path
 
 
 @dataclass
@@ -58,8 +59,10 @@ class Pipeline:
         self.knowledge = Knowledge(corpus, index, entities, subjects)
         self.lexicon = Lexicon.from_corpus(corpus, languages.codes)
         english = self.lexicon.own.get("en", {})
-        normalizer = Normalizer(self.lexicon, entities.matcher)
-        normalizer.warm_up(languages[code] for code in languages.codes)
+        # The languages' common words, listed once beside the index: wordfreq's own tables would cost 230 MB.
+        real_words = RealWords(index.directory / CACHE_DIR,
+                               {languages[code].wordfreq for code in languages.codes if languages[code].wordfreq})
+        normalizer = Normalizer(self.lexicon, entities.matcher, real_words)
         self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects, entities, museum)
         self.search = Retriever(self.knowledge, self.retriever, policy)
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])

@@ -134,6 +134,22 @@ def test_whether_a_word_is_real_comes_from_the_languages_word_frequencies():
     assert not is_real_word("aastal", languages["et"])  # no Estonian word list: only corpus words are known
 
 
+def test_the_cached_real_word_lists_agree_with_wordfreq(tmp_path):
+    """RealWords (what the pipeline asks) is made in a process of its own, cached, and says what wordfreq says."""
+    from assistant.realwords import RealWords
+
+    languages = registry()
+    real = RealWords(tmp_path, ["en", "lt", "ru"])
+    assert len(list(tmp_path.glob("realwords-*.txt"))) == 3
+    words = ["committed", "commitee", "deportation", "the", "xqzv", "trėmimas", "tremimas", "выселение", "выселенние"]
+    for code in ("en", "lt", "ru"):
+        assert [real.is_real(w, code) for w in words] == [is_real_word(w, languages[code]) for w in words]
+    assert real.is_real("committed", "en") and not real.is_real("committed", None)
+    made = {p: p.stat().st_mtime_ns for p in tmp_path.glob("realwords-*.txt")}
+    assert RealWords(tmp_path, ["en"]).is_real("committed", "en")
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("realwords-*.txt")} == made  # read back, not made again
+
+
 # --- diacritics ----------------------------------------------------------------------------------------
 
 def test_missing_diacritics_are_restored_from_the_corpus_spelling(normalize, pipeline):

@@ -1,0 +1,72 @@
+"""The words of each language common enough to be real words (wordfreq's Zipf scale, 2.5 and up), as small
+cached lists: what typing normalisation asks before it "corrects" a word into a corpus word.
+
+Why lists: wordfreq answers any lookup by loading the language's whole frequency table, about 230 MB of a
+worker's 475 MB for the five languages that have one, while the normaliser only ever asks whether a word
+reaches the threshold (54,000 English words do). The lists are made once per wordfreq version, in a
+process of their own (so that no long-running process ever holds the tables), and kept in the index's
+cache folder; loading them takes milliseconds.
+
+Usage: python -m assistant.realwords OUT_DIR LANG [LANG ...]   (assistant.pipeline runs it when a list is missing)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+REAL_WORD_ZIPF = 2.5  # about 3 uses per ten million words
+
+
+def _file(directory: Path, lang: str) -> Path:
+    return Path(directory) / f"realwords-{lang}-wordfreq{metadata.version('wordfreq')}-zipf{REAL_WORD_ZIPF}.txt"
+
+
+def compute(lang: str) -> list[str]:
+    """Every word of wordfreq's list for `lang` whose Zipf frequency reaches the threshold, most frequent first."""
+    from wordfreq import iter_wordlist, zipf_frequency
+
+    words = []
+    for word in iter_wordlist(lang):  # most frequent first: stop at the first below the threshold
+        if zipf_frequency(word, lang) < REAL_WORD_ZIPF:
+            break
+        words.append(word)
+    return words
+
+
+class RealWords:
+    """lang (a wordfreq code) -> the set of its real words, read from `directory` (made there when missing)."""
+
+    def __init__(self, directory: Path, langs) -> None:
+        self.directory = Path(directory)
+        langs = sorted(set(langs))
+        missing = [lang for lang in langs if not _file(self.directory, lang).is_file()]
+        if missing:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run([sys.executable, "-m", "assistant.realwords", str(self.directory), *missing],
+                                  capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                raise OSError(f"could not list the real words of {', '.join(missing)} in {self.directory}: "
+                              f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+        self._words = {lang: frozenset(_file(self.directory, lang).read_text(encoding="utf-8").split("\n")) - {""}
+                       for lang in langs}
+
+    def is_real(self, word: str, lang: str | None) -> bool:
+        """Whether the (case-folded) word reaches the threshold in wordfreq's list for `lang` (False without one)."""
+        return bool(lang) and word in self._words.get(lang, ())
+
+
+def main(argv: list[str]) -> int:
+    directory, langs = Path(argv[0]), argv[1:]
+    for lang in langs:
+        target = _file(directory, lang)
+        partial = target.with_suffix(".partial")
+        partial.write_text("\n".join(compute(lang)) + "\n", encoding="utf-8")
+        partial.replace(target)  # whole or not at all: a reader never sees half a list
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
