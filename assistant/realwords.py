@@ -12,6 +12,7 @@ Usage: python -m assistant.realwords OUT_DIR LANG [LANG ...]   (assistant.pipeli
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -62,7 +63,7 @@ def main(argv: list[str]) -> int:
     directory, langs = Path(argv[0]), argv[1:]
     for lang in langs:
         target = _file(directory, lang)
-        partial = target.with_suffix(".partial")
+        partial = target.with_suffix(f".{os.getpid()}.partial")  # two workers starting at once write apart
         partial.write_text("\n".join(compute(lang)) + "\n", encoding="utf-8")
         partial.replace(target)  # whole or not at all: a reader never sees half a list
     return 0

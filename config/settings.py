@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     answer_budget_seconds: float = Field(2.0, gt=0, le=120, description="Longest time a visitor waits for the pipeline to answer once it started (503 after).")
     pipeline_process: bool = Field(True, description="Run the answering pipeline in a worker process of its own, so that "
                                                      "its CPU work never holds up the server's event loop.")
+    pipeline_workers: int = Field(1, ge=1, le=8, description="Answering worker processes (with pipeline_process): each answers one question at a time, beside the others; each costs about 300 MB.")
     pipeline_nice: int = Field(10, ge=0, le=19, description="How much lower the worker process's CPU priority is than the server's (nice), so that the event loop is never starved by answering.")
     answer_hard_limit_seconds: float = Field(30.0, gt=0, le=600, description="A question still being answered after this time has the worker process replaced (its visitor got 503 at the budget).")
     max_question_tokens: int = Field(160, ge=16, le=512, description="Longest question in tokens of the multilingual encoder: what answering costs grows with it.")

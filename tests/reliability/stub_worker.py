@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from assistant import Answer, QuestionError
@@ -14,6 +15,11 @@ class SlowStub:
     def answer(self, question: str, lang: str | None = None) -> Answer:
         if question.startswith("hang"):
             time.sleep(60)
+        if question.startswith("pause"):
+            time.sleep(1.0)
+        if question == "threads":
+            return Answer(question=question, status="answered", answer=os.environ.get("OMP_NUM_THREADS", ""),
+                          confidence=0.5)
         if question.startswith("refuse"):
             raise QuestionError("not a question for the stub")
         return Answer(question=question, status="answered", answer=f"stub: {question}", confidence=0.5)

@@ -12,7 +12,7 @@ import pytest
 
 from assistant import QuestionError
 from server.queueing import Refused
-from server.worker import PipelineProcess, WorkerLoadError
+from server.worker import PipelinePool, PipelineProcess, WorkerLoadError
 
 sys.path.insert(0, str(Path(__file__).parent))  # the worker process imports stub_worker from here too
 
@@ -80,3 +80,31 @@ def test_the_server_answers_through_its_worker_process(assistant_settings, tmp_p
         assert answer["status"] == "answered" and any("Serov" in q["text"] for q in answer["quotes"])
         assert client.get(f"/api/passages/{answer['quotes'][0]['passage_id']}").status_code == 200
     assert worker.pid is None  # stopped with the server
+
+
+def test_a_pool_answers_side_by_side_one_question_per_worker(settings, shipped_corpus, monkeypatch):
+    """Two workers answer two questions at once; each gets one OpenMP thread of the two cores' share."""
+    import threading
+    import time
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    two = settings.model_copy(update={"pipeline_workers": 2})
+    workers = [PipelineProcess(two, shipped_corpus, hard_limit_seconds=5, loader="stub_worker:load") for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    pool = PipelinePool(workers)
+    try:
+        assert pool.corpus is shipped_corpus and len(set(pool.pids)) == 2
+        assert pool.answer("threads").answer == str(max(1, (os.cpu_count() or 1) // 2))
+        answers, started = [], time.perf_counter()
+        threads = [threading.Thread(target=lambda q=q: answers.append(pool.answer(q).answer))
+                   for q in ("pause one", "pause two")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(answers) == ["stub: pause one", "stub: pause two"]
+        assert time.perf_counter() - started < 1.8  # 1 s each, side by side (one after the other: over 2 s)
+    finally:
+        pool.close()
+    assert pool.pids == [None, None]
