@@ -41,6 +41,10 @@ def _no_misconceptions(p) -> None:
     p.premise._claim_vectors = []
 
 
+def _no_order_claims(p) -> None:
+    p.premise.sequence.check = lambda question: []
+
+
 def _no_mixups(p) -> None:
     p.premise.conflicts = lambda question: []
 
@@ -83,6 +87,7 @@ ABLATIONS: dict[str, tuple[str, Callable]] = {
     "normalisation": ("typing normalisation (chat, identifiers, years, typos, diacritics)", _no_normalisation),
     "facts": ("value checks against curated facts", _no_facts),
     "misconceptions": ("the misconception bank", _no_misconceptions),
+    "order-claims": ("claims of order against curated dates", _no_order_claims),
     "mix-ups": ("document mix-up check", _no_mixups),
     "confirmations": ("quoting the fact a yes/no question gets right", _no_confirmations),
     "compared-facts": ("quoting each compared subject's fact", _no_compared_facts),
