@@ -59,6 +59,17 @@ class RealWords:
         return bool(lang) and word in self._words.get(lang, ())
 
 
+def prepare(index_dir: Path) -> RealWords:
+    """The lists of every registered language that has a wordfreq list, in the index's cache folder (made now if
+    missing): `make serve` calls this after the index, so that the server's first start does not wait for them."""
+    from assistant.language import registry
+    from index.store import CACHE_DIR
+
+    languages = registry()
+    return RealWords(Path(index_dir) / CACHE_DIR,
+                     {languages[code].wordfreq for code in languages.codes if languages[code].wordfreq})
+
+
 def main(argv: list[str]) -> int:
     directory, langs = Path(argv[0]), argv[1:]
     for lang in langs:

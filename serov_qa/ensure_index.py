@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from assistant import realwords as real_words
 from config import Settings
 from corpus import CorpusError, load_corpus
 from index import IndexProblem, build_index
@@ -37,8 +38,13 @@ def main() -> int:
     if "files" not in read_manifest(settings.index_dir) and settings.index_rebuild != "never":
         print("the index records no checksums (built by an older version): rebuilding it once")
         build_index(corpus, encoders(), settings.index_dir, progress=sys.stderr.isatty(), report=print)
-        return 0
-    print(f"index is up to date: {settings.index_dir}")
+    else:
+        print(f"index is up to date: {settings.index_dir}")
+    try:
+        real_words.prepare(settings.index_dir)  # the normaliser's word lists: else the first start makes them
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

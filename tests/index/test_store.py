@@ -414,3 +414,23 @@ def test_cli_error_about_an_unbuildable_index_names_the_index_not_the_model(tiny
     result = cli_ask(tiny.corpus_dir, blocker / "index")
     assert result.exit_code == 1
     assert "cannot load the model" not in result.stderr
+
+
+def test_make_serve_prepares_the_word_lists_beside_an_up_to_date_index(assistant, assistant_settings, tmp_path):
+    """`python -m serov_qa.ensure_index` (what `make serve` runs first) leaves a good index alone and makes the
+    normaliser's word lists, so that the server's first start does not wait for them."""
+    from config.settings import PROJECT_DIR
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(assistant_settings.index_dir, index_dir)
+    for made in (index_dir / "cache").glob("realwords-*"):
+        made.unlink()
+    manifest = (index_dir / "manifest.json").read_text(encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SEROV_QA_INDEX_DIR": str(index_dir),
+           "SEROV_QA_CORPUS_DIR": str(assistant_settings.corpus_dir), "SEROV_QA_INDEX_REBUILD": "never"}
+    done = subprocess.run([sys.executable, "-m", "serov_qa.ensure_index"], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "index is up to date" in done.stdout
+    assert (index_dir / "manifest.json").read_text(encoding="utf-8") == manifest  # not rebuilt
+    assert len(list((index_dir / "cache").glob("realwords-*.txt"))) == 5  # en, lt, lv, ru, de (no Estonian list)
