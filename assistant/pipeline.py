@@ -59,7 +59,7 @@ class Pipeline:
         self.knowledge = Knowledge(corpus, index, entities, subjects)
         self.lexicon = Lexicon.from_corpus(corpus, languages.codes)
         english = self.lexicon.own.get("en", {})
-        # The languages' common words, listed once beside the index: wordfreq's own tables would cost 230 MB.
+        # The languages' common words, listed once beside the index: wordfreq's own tables are large (realwords).
         real_words = RealWords(index.directory / CACHE_DIR,
                                {languages[code].wordfreq for code in languages.codes if languages[code].wordfreq})
         normalizer = Normalizer(self.lexicon, entities.matcher, real_words)

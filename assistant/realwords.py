@@ -1,9 +1,9 @@
 """The words of each language common enough to be real words (wordfreq's Zipf scale, 2.5 and up), as small
 cached lists: what typing normalisation asks before it "corrects" a word into a corpus word.
 
-Why lists: wordfreq answers any lookup by loading the language's whole frequency table, about 230 MB of a
-worker's 475 MB for the five languages that have one, while the normaliser only ever asks whether a word
-reaches the threshold (54,000 English words do). The lists are made once per wordfreq version, in a
+Why lists: wordfreq answers any lookup by loading the language's whole frequency table (most of a worker's
+memory for the five languages that have one; docs/performance.md), while the normaliser only ever asks
+whether a word reaches the threshold, which a small share of the table's words do. The lists are made once per wordfreq version, in a
 process of their own (so that no long-running process ever holds the tables), and kept in the index's
 cache folder; loading them takes milliseconds.
 

