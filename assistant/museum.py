@@ -40,15 +40,12 @@ class Pattern:
             words += [(word, whole) for word in tokens(piece.rstrip("$"))]
         return cls(tuple(words))
 
-    def found_in(self, question: list[str]) -> bool:
-        def fits(token: str, word: str, whole: bool) -> bool:
-            return token == word if whole else token.startswith(word)
-
-        size = len(self.words)
-        return size > 0 and any(
-            all(fits(question[start + i], word, whole) for i, (word, whole) in enumerate(self.words))
-            for start in range(len(question) - size + 1)
-        )
+    def found_at(self, question: list[str], start: int) -> bool:
+        """Whether the pattern's words fit the question's words from `start` on."""
+        if not self.words or start + len(self.words) > len(question):
+            return False
+        return all(question[start + i] == word if whole else question[start + i].startswith(word)
+                   for i, (word, whole) in enumerate(self.words))
 
 
 @dataclass(frozen=True)
@@ -57,28 +54,34 @@ class Topic:
     phrases: tuple[Pattern, ...]  # practical whatever the assistant found
     words: tuple[Pattern, ...]    # practical only when the assistant found nothing
 
-    def strength(self, question: list[str]) -> int:
-        """2: a phrase matched; 1: a word matched; 0: nothing."""
-        if any(p.found_in(question) for p in self.phrases):
-            return 2
-        return 1 if any(p.found_in(question) for p in self.words) else 0
-
 
 @dataclass(frozen=True)
 class Museum:
     referrals: dict[str, str]
     topics: tuple[Topic, ...]
 
+    def __post_init__(self) -> None:
+        # (topic, strength, pattern) filed under the first letter of the pattern's first word: a question word
+        # tries only the patterns that can start with it (every pattern at every word was most of a parse).
+        starts: dict[str, list[tuple[int, int, Pattern]]] = {}
+        for number, topic in enumerate(self.topics):
+            for strength, patterns in ((2, topic.phrases), (1, topic.words)):
+                for pattern in patterns:
+                    if pattern.words:
+                        starts.setdefault(pattern.words[0][0][:1], []).append((number, strength, pattern))
+        object.__setattr__(self, "_starts", starts)
+
     def match(self, question: str | list[str] | tuple[str, ...]) -> tuple[Topic | None, int]:
         """The topic that matches the question (text, or its folded words) best (phrases before words, file
         order), and how strongly."""
         words = tokens(question) if isinstance(question, str) else list(question)
-        best: tuple[Topic | None, int] = (None, 0)
-        for topic in self.topics:
-            strength = topic.strength(words)
-            if strength > best[1]:
-                best = (topic, strength)
-        return best
+        strengths = [0] * len(self.topics)
+        for start, word in enumerate(words):
+            for number, strength, pattern in self._starts.get(word[:1], ()):
+                if strength > strengths[number] and pattern.found_at(words, start):
+                    strengths[number] = strength
+        best = max(strengths, default=0)
+        return (self.topics[strengths.index(best)], best) if best else (None, 0)
 
     def referral(self, topic: Topic, lang: str) -> Referral:
         return Referral(topic=topic.name, text=self.referrals.get(lang) or self.referrals["en"])
