@@ -42,6 +42,13 @@ def test_practical_questions_in_six_languages_match_a_topic_firmly(museum, quest
     assert found is not None and found.name == topic and strength == 2, question
 
 
+def test_a_practical_word_alone_matches_weakly_and_a_phrase_firmly(museum):
+    topic, strength = museum.match("Was there a toilet in the wagons?")
+    assert (topic.name, strength) == ("toilets", 1)
+    topic, strength = museum.match("toilet? and what are the opening hours")  # a phrase outranks a word
+    assert (topic.name, strength) == ("hours", 2)
+
+
 @pytest.mark.parametrize("question", [
     "Who signed the Serov Instructions?", "Где кафедра?", "Wer war die Führung des NKWD?",
     "When was Order 001223 issued?", "Kas pasirašė Serovo instrukciją?",
