@@ -78,13 +78,6 @@ class Normalizer:
             self._choices[lang] = sorted(w for w in self.lexicon.words(lang) if len(w) >= MIN_TYPO_LENGTH - 1)
         return self._choices[lang]
 
-    def warm_up(self, languages) -> None:
-        """Load the word-frequency lists now, not on the first question of each language (0.1-0.3 s each); with
-        `real_words` there is nothing to load."""
-        for language in languages if self.real_words is None else ():
-            if language.wordfreq:
-                _zipf("the", language.wordfreq)
-
     def normalize(self, text: str, language: Language) -> tuple[str, tuple[Rewrite, ...]]:
         text = _GLUED_UNIT.sub(" ", text)
         rewrites: list[Rewrite] = []

@@ -8,7 +8,6 @@ the benchmarks all use it); `Pipeline(...)` takes already built parts (tests use
 from __future__ import annotations
 
 import sys
-
 import time
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from assistant.museum import Museum, load_museum
 from assistant.normalize import Normalizer
 from assistant.premise import Premise, PremiseChecker
 from assistant.question import Question, Understanding
-from assistant.realwords import RealWords
+from assistant import realwords
 from assistant.retrieve import Evidence, Retriever
 from assistant.select import Selection, Selector
 from assistant.subjects import SubjectDetector
@@ -31,7 +30,7 @@ from config import Policy, Settings, load_policy
 from corpus import Corpus
 from index import HybridRetriever, LoadedIndex
 from index.cache import VectorCache
-from index.store import CACHE_DIR, cache_path
+from index.store import cache_path
 
 
 @dataclass
@@ -60,9 +59,7 @@ class Pipeline:
         self.lexicon = Lexicon.from_corpus(corpus, languages.codes)
         english = self.lexicon.own.get("en", {})
         # The languages' common words, listed once beside the index: wordfreq's own tables are large (realwords).
-        real_words = RealWords(index.directory / CACHE_DIR,
-                               {languages[code].wordfreq for code in languages.codes if languages[code].wordfreq})
-        normalizer = Normalizer(self.lexicon, entities.matcher, real_words)
+        normalizer = Normalizer(self.lexicon, entities.matcher, realwords.prepare(index.directory, languages))
         self.understanding = Understanding(LanguageDetector(english, languages), normalizer, subjects, entities, museum)
         self.search = Retriever(self.knowledge, self.retriever, policy)
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])

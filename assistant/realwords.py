@@ -3,9 +3,9 @@ cached lists: what typing normalisation asks before it "corrects" a word into a 
 
 Why lists: wordfreq answers any lookup by loading the language's whole frequency table (most of a worker's
 memory for the five languages that have one; docs/performance.md), while the normaliser only ever asks
-whether a word reaches the threshold, which a small share of the table's words do. The lists are made once per wordfreq version, in a
-process of their own (so that no long-running process ever holds the tables), and kept in the index's
-cache folder; loading them takes milliseconds.
+whether a word reaches the threshold, which a small share of the table's words do. The lists are made once
+per wordfreq version, in a process of their own (so that no long-running process ever holds the tables),
+and kept in the index's cache folder; loading them takes milliseconds.
 
 Usage: python -m assistant.realwords OUT_DIR LANG [LANG ...]   (assistant.pipeline runs it when a list is missing)
 """
@@ -59,13 +59,14 @@ class RealWords:
         return bool(lang) and word in self._words.get(lang, ())
 
 
-def prepare(index_dir: Path) -> RealWords:
-    """The lists of every registered language that has a wordfreq list, in the index's cache folder (made now if
-    missing): `make serve` calls this after the index, so that the server's first start does not wait for them."""
+def prepare(index_dir: Path, languages=None) -> RealWords:
+    """The lists of every language (of `languages`, else the registry) that has a wordfreq list, in the index's
+    cache folder, made now if missing: the pipeline reads them, and `make serve` calls this right after the
+    index, so that the server's first start does not wait for them."""
     from assistant.language import registry
     from index.store import CACHE_DIR
 
-    languages = registry()
+    languages = languages or registry()
     return RealWords(Path(index_dir) / CACHE_DIR,
                      {languages[code].wordfreq for code in languages.codes if languages[code].wordfreq})
 
