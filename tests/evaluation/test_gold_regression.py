@@ -23,10 +23,11 @@ GUARANTEES = {"citation_validity": 1.0, "conflation_rate": 0.0}
 FLOORS = {  # measured less one question, rounded to the point (docs/calibration.md has the figures)
     "gold": {"accuracy": 0.81, "abstention_recall": 0.52, "false_abstention_rate": 0.05,
              "premise_correction": 0.94, "false_correction_rate": 0.03, "recall_at_5": 0.93},
-    "tune": {"accuracy": 0.77, "abstention_recall": 0.57, "false_abstention_rate": 0.03,
-             "premise_correction": 0.68, "false_correction_rate": 0.02, "recall_at_5": 0.89},
-    "test": {"accuracy": 0.71, "abstention_recall": 0.35, "false_abstention_rate": 0.02,
-             "premise_correction": 0.62, "false_correction_rate": 0.02, "recall_at_5": 0.91},
+    # Reset when w13 and w14 joined (420 questions each; harder than the batches before them), not loosened.
+    "tune": {"accuracy": 0.74, "abstention_recall": 0.54, "false_abstention_rate": 0.04,
+             "premise_correction": 0.67, "false_correction_rate": 0.02, "recall_at_5": 0.89},
+    "test": {"accuracy": 0.70, "abstention_recall": 0.34, "false_abstention_rate": 0.03,
+             "premise_correction": 0.64, "false_correction_rate": 0.02, "recall_at_5": 0.90},
 }
 
 
