@@ -24,6 +24,7 @@ from assistant.language import Languages
 from assistant.question import Question, Value
 from corpus import Corpus
 from corpus.facts import ENTITY_KINDS, Fact
+from corpus.text import fold
 
 FAR = -10**6  # the position of an implied cue: farther from every value than any word of the question
 SMALL_COUNT = 100  # in a "how many" question a bare number below this is a date or a guess, not a claim
@@ -63,10 +64,12 @@ class ClaimChecker:
         self.languages = languages
         self.documents = {sid for sid, s in corpus.subjects.items() if s.is_document}
         self.dating = [rid for rid, r in (base.relations if base else {}).items() if r.dates]
+        self.eventful = [rid for rid, r in (base.relations if base else {}).items() if r.events]
 
     def stated(self, question: Question) -> list[Stated]:
+        by_year = _events_named_by_year_alone(question, self.entities)
         values = [Stated(m.kind, m.start, m.end, " ".join(question.written[m.start:m.end]), entity=m.entity)
-                  for m in question.entities]
+                  for m in question.entities if m not in by_year]
         values += [Stated(v.kind, v.position, v.position + max(1, len(v.text.split())), v.text, value=v)
                    for v in question.values if v.kind in ("year", "date", "count", "measure")]
         return values
@@ -82,7 +85,10 @@ class ClaimChecker:
         anchors: dict[str, list[tuple[int, int]]] = {}
         for alias in question.mentions.aliases:
             anchors.setdefault(alias.subject, []).append((alias.start, alias.end))
+        by_year = _events_named_by_year_alone(question, self.entities)
         for mention in question.entities:
+            if mention in by_year:
+                continue  # "the July deportation was in 1949": 1949 dates the July deportation, not the 1949 one
             anchors.setdefault(mention.entity, []).append((mention.start, mention.end))
             if mention.subject:
                 anchors.setdefault(mention.subject, []).append((mention.start, mention.end))
@@ -97,11 +103,15 @@ class ClaimChecker:
         for relation in self.dating:
             if relation not in cues and any(s.kind in ("date", "year") for s in stated):
                 cues[relation] = [FAR]  # the last resort: any fact with a cue word of its own comes first
+        for relation in self.eventful:
+            if relation not in cues and any(s.kind == "event" for s in stated):
+                cues[relation] = [FAR]
         applicable = [f for f in self.facts if f.relation in cues and self._applies(f, anchors, years, places)]
         # A fact for the place the question names wins over the same fact for anywhere: "Lithuania, 22 May 1941"
         # is checked against Lithuania's dates, not against the whole operation's (which began in Ukraine on 22 May).
         local = {(f.subject, f.relation) for f in applicable if f.where}
         applicable = [f for f in applicable if f.where or (f.subject, f.relation) not in local]
+        applicable = _narrowed_by_agents(applicable, anchors)
         # Naming no year, a question about a dated document or event is about its year: "Serov signed his
         # Instructions as KGB chairman" speaks of 1941, when there was no KGB.
         implied = [] if years else sorted({
@@ -199,6 +209,51 @@ class ClaimChecker:
         figures = [float(v) for v in (*fact.values, *fact.disputed)]
         low, high = fact.range or (min(figures), max(figures))
         return low * (1 - NUMBER_TOLERANCE) <= number <= high * (1 + NUMBER_TOLERANCE)
+
+
+YEAR_FORM_WORDS = 2  # "in 1949", "1949. aastal": a form this short around a year names the event by its year alone
+OWN_WORD = 4  # letters of a word that can tell one event from another ("July", "Saaremaa"; not "in")
+
+
+def _events_named_by_year_alone(question: Question, entities) -> list:
+    """Event mentions that are only a year ("in 1949") in a question naming another event by words of its own:
+    "Did the Saaremaa July deportation take place in 1949?" states a year of the July deportation. "How many were
+    deported in 1949?" still names the 1949 deportation: "deported" is a word of the 1949 deportation's names too."""
+    years = [v.position for v in question.values if v.kind == "year"]
+    events = [m for m in question.entities if m.kind == "event"]
+
+    def by_year(m) -> bool:
+        return m.end - m.start <= YEAR_FORM_WORDS and any(m.start <= y < m.end for y in years)
+
+    found = []
+    for mention in (m for m in events if by_year(m)):
+        names = fold(" ".join(entities[mention.entity].forms)) if mention.entity in entities else ""
+        beginnings = {w[:OWN_WORD + 1] for w in names.replace("*", "").split()}
+        own = [m for m in events if m.entity != mention.entity and not by_year(m) and any(
+            len(w) >= OWN_WORD and not w.isdigit() and w[:OWN_WORD + 1] not in beginnings
+            for w in question.words[m.start:m.end])]
+        if own:
+            found.append(mention)
+    return found
+
+
+def _narrowed_by_agents(applicable: list[Fact], anchors) -> list[Fact]:
+    """Drops a subject's fact that an agent the question names states more narrowly: "the Kersten Committee
+    published the Instructions in 1964" is checked against the year the Committee published them (1954), not
+    against every year anyone published them (1954-2024). An agent is a value of the subject's entity fact of the
+    same relation (serov_instructions.published_by: kersten_committee) with a year, date or figure of its own for it."""
+    narrowed = set()
+    for fact in applicable:
+        if fact.kind not in ENTITY_KINDS:
+            continue
+        for agent in fact.values:
+            if agent not in anchors:
+                continue
+            # Only its figures and times: who did it is the subject's own fact ("Serov, deputy head of the NKGB").
+            own = {f.kind for f in applicable if f.subject == agent and f.relation == fact.relation
+                   and f.kind not in ENTITY_KINDS}
+            narrowed |= {(fact.subject, fact.relation, kind) for kind in own}
+    return [f for f in applicable if (f.subject, f.relation, f.kind) not in narrowed]
 
 
 def _date_consistent(value: Value, fact: Fact) -> bool:

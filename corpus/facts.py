@@ -31,6 +31,7 @@ import yaml
 ENTITY_KINDS = ("person", "place", "agency", "body", "event", "document")
 VALUE_KINDS = ENTITY_KINDS + ("year", "date", "count", "measure")
 MIN_PREFIX = 4  # letters before a "*": "rig*" would match "right"
+FLAGS = ("implies", "dates", "events")  # the keys of a relation that are not cue words
 FACT_FIELDS = {"id", "subject", "relation", "kind", "values", "disputed", "range", "unit", "period", "where",
                "states", "note"}
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -52,6 +53,7 @@ class Relation:
     cues: dict[str, tuple[str, ...]]  # language -> word beginnings (a phrase: several words)
     implies: str | None = None  # the subject this relation is always about ("baggage limit": the Instructions)
     dates: bool = False  # a date or year the question states beside the subject speaks of this relation
+    events: bool = False  # so does an event the question names beside it ("the Instructions for the 1949 deportation")
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def load_facts(corpus_dir: Path, subjects: set[str], passages: set[str], problem
         relations_node = _child(node, "relations")
         lines = _key_lines(relations_node)
         for rid, cues in (data.get("relations") or {}).items():
-            if not isinstance(cues, dict) or not any(v for k, v in cues.items() if k not in ("implies", "dates")):
+            if not isinstance(cues, dict) or not any(v for k, v in cues.items() if k not in FLAGS):
                 problems.append(Problem(path, lines.get(rid, 1), f"relation {rid} needs cue words per language"))
                 continue
             implies = cues.get("implies")
@@ -191,8 +193,8 @@ def load_facts(corpus_dir: Path, subjects: set[str], passages: set[str], problem
                 problems.append(Problem(path, lines.get(rid, 1), f"relation {rid}: a word ending in * needs at least "
                                         f"{MIN_PREFIX} letters before it: {', '.join(short)}"))
             base.relations[rid] = Relation(rid, _by_language({k: v for k, v in cues.items()
-                                                              if k not in ("implies", "dates")}),
-                                           implies, bool(cues.get("dates")))
+                                                              if k not in FLAGS}),
+                                           implies, bool(cues.get("dates")), bool(cues.get("events")))
         facts_node = _child(node, "facts")
         facts = []
         for line, item in zip(_lines(facts_node), data.get("facts") or []):

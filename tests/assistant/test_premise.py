@@ -57,6 +57,15 @@ WRONG = [
     ("Ar iš Lietuvos ištrėmė 100 000 žmonių?", "june_1941_deportation.lithuania_count", "100 000"),
     ("Wurden 100.000 Menschen aus Litauen deportiert?", "june_1941_deportation.lithuania_count", "100.000"),
     ("Правда ли, что из Литвы депортировали 100 000 человек?", "june_1941_deportation.lithuania_count", "100 000"),
+    # a year checked against what the agent the question names did, not anything anyone did: 1991 lies inside
+    # the years anyone published the Instructions (1954-2024), not in the year the Kersten Committee did (1954).
+    ("Did the Kersten Committee publish the Serov Instructions in 1991?", "kersten_committee.published", "1991"),
+    ("Hat der Kersten-Ausschuss die Serow-Anweisung 1964 veröffentlicht?", "kersten_committee.published", "1964"),
+    # a year that would name another event ("in 1949") dates the event the question names by its own words
+    ("Kas Saaremaa juuliküüditamine toimus 1949. aastal?", "july_1941_deportation.year", "1949"),
+    ("Was the July deportation from Saaremaa in 1949?", "july_1941_deportation.year", "1949"),
+    # an event beside a document says what the document was used for, without a cue word
+    ("serov instructions were for the 1949 deportation right??", "serov_instructions.used_for", "1949 deportation"),
 ]
 
 
@@ -91,6 +100,11 @@ RIGHT = [
     ("Serov was born in 1900, right?", {"ivan_serov.born"}),
     ("Were about 17,500 people deported from Lithuania?", {"june_1941_deportation.lithuania_count"}),
     ("Were 17,500 people deported from Latvia?", {"june_1941_deportation.latvia_count"}),
+    ("Did the Kersten Committee publish the Serov Instructions in 1954?", {"kersten_committee.published"}),
+    # "deported" names the 1949 deportation as much as the June one: 1949 is that deportation's own year
+    ("How many people were deported in 1949?", {"march_1949_deportation.year"}),
+    ("Were the Serov Instructions used for the June 1941 deportation?", {"serov_instructions.used_for"}),
+    ("Were the Serov Instructions used for the July deportation from Saaremaa?", {"serov_instructions.used_for"}),
 ]
 
 
