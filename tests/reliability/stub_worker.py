@@ -16,7 +16,11 @@ class SlowStub:
         if question.startswith("hang"):
             time.sleep(60)
         if question.startswith("pause"):
+            # When it slept, on the machine-wide monotonic clock: a test can tell side by side from one after the other.
+            began = time.monotonic()
             time.sleep(1.0)
+            return Answer(question=question, status="answered", confidence=0.5,
+                          answer=f"stub: {question} {began:.6f} {time.monotonic():.6f}")
         if question == "threads":
             return Answer(question=question, status="answered", answer=os.environ.get("OMP_NUM_THREADS", ""),
                           confidence=0.5)
