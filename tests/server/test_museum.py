@@ -36,6 +36,9 @@ def test_the_museum_file_has_a_referral_and_words_for_every_topic_in_every_langu
     ("Are there guided tours?", "tours"), ("Where are the toilets?", "toilets"), ("Kur yra kavinė?", "cafe"),
     ("Kiek kainuoja bilietas?", "tickets"), ("Cik maksā biļete?", "tickets"), ("Kui palju maksab pilet?", "tickets"),
     ("Сколько стоит билет?", "tickets"), ("Wann ist das Museum geöffnet?", "hours"), ("Gibt es Führungen?", "tours"),
+    # parking, with the toilets and the lift, in every language
+    ("Where can I park my car?", "toilets"), ("Kur galima parkuotis?", "toilets"), ("kur var noparkot masinu?", "toilets"),
+    ("Kus saab autot parkida?", "toilets"), ("Где можно припарковаться?", "toilets"), ("Wo kann ich parken?", "toilets"),
 ])
 def test_practical_questions_in_six_languages_match_a_topic_firmly(museum, question, topic):
     found, strength = museum.match(question)
