@@ -56,7 +56,6 @@ class Premise:
     conflicts: tuple[Conflict, ...] = ()  # document mix-ups
     contradictions: tuple[Contradiction, ...] = ()  # values against curated facts
     misconception: str = ""  # the id of the curated misconception the question rests on
-    confirmed: tuple[tuple[int, int], ...] = ()  # sentences stating the facts whose values the question gets right
     quotes: tuple[tuple[int, int], ...] = ()  # the correcting sentences, most important first
     claims: tuple[str, ...] = field(default=())  # the visitor's words the sources contradict
 
@@ -159,17 +158,16 @@ class PremiseChecker:
         if not (conflicts or contradictions or misconception is not None):
             # The last resort: a curated misconception about the same order says more than the two dates do.
             contradictions = self.sequence.check(question)
+        # A value the question gets right ("Did Beria sign Order 001223?") gets no sentence of its own: quoting
+        # the fact it states earned nothing on questions it was not built from (docs/calibration.md).
+        if not (conflicts or contradictions or misconception is not None):
+            return Premise()
         query = evidence.query[evidence.lead]
         vectors = self.knowledge.vectors(evidence.lead)
 
         def closeness(i: int) -> float:
             return float(vectors[self.knowledge.sentences[i].row] @ query)
 
-        if not (conflicts or contradictions or misconception is not None):
-            # A value the question gets right ("Did Beria sign Order 001223?") is confirmed by the sentence stating it.
-            confirmed = [max(self.fact_sentences[b.fact.id], key=closeness) for b in bindings
-                         if b.holds and self.fact_sentences.get(b.fact.id)]
-            return Premise(confirmed=tuple(dict.fromkeys(self.knowledge.sentences[i].key for i in confirmed)))
 
         chosen: list[tuple[int, int]] = []
         claims: list[str] = []

@@ -42,8 +42,6 @@ class Selector:
         if not candidates:
             return Selection((), None)
         chosen: list[tuple[int, int]] = list(premise.quotes)
-        if question.yes_no:
-            chosen += [k for k in premise.confirmed if k not in chosen]
         best = candidates[0]
         documents = self._documents(best.sentence.passage_index) | self._corrected_documents(premise)
         self._add(chosen, best.sentence.key)
@@ -109,7 +107,7 @@ class Selector:
         return self.knowledge.corpus.passages[passage_index].documents
 
     def _corrected_documents(self, premise: Premise) -> frozenset[str]:
-        keys = premise.quotes + premise.confirmed
+        keys = premise.quotes
         return frozenset().union(*(self._documents(p) for p, _ in keys)) if keys else frozenset()
 
     @staticmethod

@@ -49,15 +49,6 @@ def _no_mixups(p) -> None:
     p.premise.conflicts = lambda question: []
 
 
-def _no_confirmations(p) -> None:
-    check = p.premise.check
-
-    def without(question, evidence):
-        return replace(check(question, evidence), confirmed=())
-
-    p.premise.check = without
-
-
 def _no_compared_facts(p) -> None:
     p.selector._compared_facts = lambda question, evidence: []
 
@@ -89,7 +80,6 @@ ABLATIONS: dict[str, tuple[str, Callable]] = {
     "misconceptions": ("the misconception bank", _no_misconceptions),
     "order-claims": ("claims of order against curated dates", _no_order_claims),
     "mix-ups": ("document mix-up check", _no_mixups),
-    "confirmations": ("quoting the fact a yes/no question gets right", _no_confirmations),
     "compared-facts": ("quoting each compared subject's fact", _no_compared_facts),
     "entity-features": ("sentence features: names what the question names", _zero("named", "about")),
     "relation-feature": ("sentence feature: states the relation asked", _zero("relation")),
