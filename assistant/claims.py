@@ -31,6 +31,8 @@ SMALL_COUNT = 100  # in a "how many" question a bare number below this is a date
 NUMBER_TOLERANCE = 0.10  # a figure within 10% of the sources' range is theirs, rounded ("about 20,000")
 NEGATION_WINDOW = 2  # words before a value in which a negation takes it back ("not Beria")
 UNITS = {"lb": ("kg", 0.4536)}  # a measure in these units is converted before it is compared
+YEAR_FORM_WORDS = 2  # "in 1949", "1949. aastal": a form this short around a year names the event by its year alone
+OWN_WORD = 4  # letters of a word that can tell one event from another ("July", "Saaremaa"; not "in")
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,15 @@ class ClaimChecker:
         self.documents = {sid for sid, s in corpus.subjects.items() if s.is_document}
         self.dating = [rid for rid, r in (base.relations if base else {}).items() if r.dates]
         self.eventful = [rid for rid, r in (base.relations if base else {}).items() if r.events]
+        # The beginnings of the words of each event's names, once: what a word must not begin with to name an
+        # event on its own ("deported" begins a word of the 1949 deportation's names, "Saaremaa" none).
+        self.event_words = {eid: frozenset(w[:OWN_WORD + 1] for w in fold(" ".join(e.forms)).replace("*", "").split())
+                            for eid, e in self.entities.items() if e.kind == "event"}
 
-    def stated(self, question: Question) -> list[Stated]:
-        by_year = _events_named_by_year_alone(question, self.entities)
+    def stated(self, question: Question, by_year: list | None = None) -> list[Stated]:
+        """The values the question states; `by_year`: its event mentions that are only a year (computed here if
+        not given)."""
+        by_year = _events_named_by_year_alone(question, self.event_words) if by_year is None else by_year
         values = [Stated(m.kind, m.start, m.end, " ".join(question.written[m.start:m.end]), entity=m.entity)
                   for m in question.entities if m not in by_year]
         values += [Stated(v.kind, v.position, v.position + max(1, len(v.text.split())), v.text, value=v)
@@ -85,7 +93,7 @@ class ClaimChecker:
         anchors: dict[str, list[tuple[int, int]]] = {}
         for alias in question.mentions.aliases:
             anchors.setdefault(alias.subject, []).append((alias.start, alias.end))
-        by_year = _events_named_by_year_alone(question, self.entities)
+        by_year = _events_named_by_year_alone(question, self.event_words)
         for mention in question.entities:
             if mention in by_year:
                 continue  # "the July deportation was in 1949": 1949 dates the July deportation, not the 1949 one
@@ -95,7 +103,7 @@ class ClaimChecker:
         cues: dict[str, list[int]] = {}
         for relation, position in question.relations:
             cues.setdefault(relation, []).append(position)
-        stated = self.stated(question)
+        stated = self.stated(question, by_year)
         years = [s.value.number for s in stated if s.kind == "year"]
         places = {m.entity for m in question.entities if m.kind == "place"}
         # A date or year beside an event or document needs no cue word: "deported from Estonia on 14 July 1941?"
@@ -211,11 +219,7 @@ class ClaimChecker:
         return low * (1 - NUMBER_TOLERANCE) <= number <= high * (1 + NUMBER_TOLERANCE)
 
 
-YEAR_FORM_WORDS = 2  # "in 1949", "1949. aastal": a form this short around a year names the event by its year alone
-OWN_WORD = 4  # letters of a word that can tell one event from another ("July", "Saaremaa"; not "in")
-
-
-def _events_named_by_year_alone(question: Question, entities) -> list:
+def _events_named_by_year_alone(question: Question, event_words: dict[str, frozenset[str]]) -> list:
     """Event mentions that are only a year ("in 1949") in a question naming another event by words of its own:
     "Did the Saaremaa July deportation take place in 1949?" states a year of the July deportation. "How many were
     deported in 1949?" still names the 1949 deportation: "deported" is a word of the 1949 deportation's names too."""
@@ -227,8 +231,7 @@ def _events_named_by_year_alone(question: Question, entities) -> list:
 
     found = []
     for mention in (m for m in events if by_year(m)):
-        names = fold(" ".join(entities[mention.entity].forms)) if mention.entity in entities else ""
-        beginnings = {w[:OWN_WORD + 1] for w in names.replace("*", "").split()}
+        beginnings = event_words.get(mention.entity, frozenset())
         own = [m for m in events if m.entity != mention.entity and not by_year(m) and any(
             len(w) >= OWN_WORD and not w.isdigit() and w[:OWN_WORD + 1] not in beginnings
             for w in question.words[m.start:m.end])]

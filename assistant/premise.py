@@ -168,7 +168,6 @@ class PremiseChecker:
         def closeness(i: int) -> float:
             return float(vectors[self.knowledge.sentences[i].row] @ query)
 
-
         chosen: list[tuple[int, int]] = []
         claims: list[str] = []
         ordered_facts = sorted(contradictions, key=lambda c: RELATION_ORDER.index(c.fact.relation)

@@ -107,8 +107,7 @@ class Selector:
         return self.knowledge.corpus.passages[passage_index].documents
 
     def _corrected_documents(self, premise: Premise) -> frozenset[str]:
-        keys = premise.quotes
-        return frozenset().union(*(self._documents(p) for p, _ in keys)) if keys else frozenset()
+        return frozenset().union(*(self._documents(p) for p, _ in premise.quotes)) if premise.quotes else frozenset()
 
     @staticmethod
     def _add(chosen: list, key: tuple[int, int], front: int | None = None) -> None:

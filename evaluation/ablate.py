@@ -14,7 +14,6 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from dataclasses import replace
 
 from assistant.normalize import Normalizer
 from config import Settings
