@@ -119,6 +119,14 @@ class Retriever:
             evidence.hits = hits
         started = time.perf_counter()
         evidence.candidates = self.candidates(question, evidence)
+        if not evidence.candidates and only_documents is None:
+            # Every hit is about a document the question neither names nor implies: it describes one in words of
+            # its own ("the operation manual", "the two documents"). The best hit's documents are then the ones
+            # it means; without this the question is declined with nothing to weigh.
+            first = next((h for h in hits if h.passage.documents), None)
+            if first is not None:
+                evidence.allowed = sorted(first.passage.documents)
+                evidence.candidates = self.candidates(question, evidence)
         if timings is not None:
             timings["candidates"] = time.perf_counter() - started
         return evidence

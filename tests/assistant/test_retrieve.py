@@ -91,6 +91,19 @@ def test_a_question_naming_no_document_may_be_answered_from_a_passage_about_one(
     assert "si-baggage" in [h.passage.id for h in evidence.hits]
 
 
+def test_a_document_described_in_other_words_is_the_best_hit_s(pipeline, parse):
+    # "the operational plan" names no document and implies none; with only a passage about a document found,
+    # the best hit's document is the one meant, instead of nothing to answer from.
+    question = parse("Who drew up the operational plan?")
+    assert pipeline.search.plan(question) == (None, [])
+    evidence = pipeline.search.search(question, k=1)
+    assert [h.passage.id for h in evidence.hits] == ["si-signer"]
+    assert evidence.allowed == ["serov_instructions"] and evidence.candidates
+    assert {pipeline.knowledge.passage(c.sentence).id for c in evidence.candidates} == {"si-signer"}
+    # With a passage about no document among the hits, nothing is inferred: the filter stands.
+    assert pipeline.search.search(parse("When did Serov die?")).allowed is None
+
+
 def test_a_comparison_searches_each_compared_document(pipeline, parse):
     evidence = pipeline.search.search(parse("How do the Serov Instructions and Order 001223 differ?"))
     covered = set().union(*(h.passage.documents for h in evidence.hits))
