@@ -237,9 +237,17 @@ def _values(text: str, words: tuple[str, ...], language: Language) -> list[Value
             continue
         after = max(day_at, i) + 1
         year = int(words[after]) if after < len(words) and words[after].isdigit() and int(words[after]) in _YEAR else 0
-        values.append(Value("date", year, " ".join(words[min(day_at, i):after + (1 if year else 0)]), min(day_at, i),
-                            month=month, day=int(words[day_at])))
-        taken |= {day_at, i} | ({after} if year else set())
+        first_word, end = min(day_at, i), after + (1 if year else 0)
+        year_at = after if year else None
+        if not year:  # the year first, as Lithuanian and Latvian write dates: "1941 m. birželio 14 d.", "1941. gada 14. jūnijā"
+            before = first_word - 1
+            if before > 0 and words[before] in language.year_suffixes:
+                before -= 1
+            if before >= 0 and words[before].isdigit() and int(words[before]) in _YEAR:
+                year, year_at = int(words[before]), before
+        start = min(first_word, year_at) if year_at is not None else first_word
+        values.append(Value("date", year, " ".join(words[start:end]), start, month=month, day=int(words[day_at])))
+        taken |= {day_at, i} | ({year_at} if year_at is not None else set())
         # The first day of a span ("between 15 and 27 June", "14-19 June") is a day of the same month.
         first = min(day_at, i) - 2
         if day_at < i and first >= 0 and words[first].isdigit() and 1 <= int(words[first]) <= 31 \

@@ -50,6 +50,9 @@ WRONG = [
     ("Order 0054 was signed in Tallinn?", "order_0054.place", "Tallinn"),
     ("Wurde der Befehl Nr. 0054 in Tallinn erlassen?", "order_0054.place", "Tallinn"),
     ("the Šiauliai copy was found in latvia right", "siauliai.country", "latvia"),
+    # a memorial in another town of the same country: Tartu is in Estonia, as the Wagon of Tears is, but not in Tallinn
+    ("kas pisarate vagun seisab tartu raekoja platsil?", "wagon_of_tears.place", "tartu"),
+    ("Steht der Tränenwaggon in Tartu?", "wagon_of_tears.place", "Tartu"),
     # wrong scale or scope
     ("each deportee could take 200 kg?", "serov_instructions.baggage", "200"),
     ("Did the June 1941 deportation take 100,000 people from Lithuania alone?",
@@ -93,6 +96,8 @@ RIGHT = [
     ("Order 0054 was issued in Lithuania?", {"order_0054.place"}),
     ("Order 0054 was issued in Kaunas?", {"order_0054.place"}),
     ("Was the Šiauliai copy found in Lithuania?", {"siauliai.country"}),
+    ("The Wagon of Tears is in Estonia, right?", {"wagon_of_tears.place"}),
+    ("Вагон слёз стоит в Таллине?", {"wagon_of_tears.place"}),
     ("Was the Kersten Committee set up by Congress?", {"kersten_committee.body"}),
     ("Each family could take 220 lb?", {"serov_instructions.baggage"}),
     ("Did the June deportation begin on 14 June 1941?", {"june_1941_deportation.baltic_dates"}),

@@ -107,6 +107,8 @@ def test_two_part_questions_are_split_where_a_new_question_word_follows(parse, t
 @pytest.mark.parametrize("text", [
     "What happened on 14 June 1941?", "Was geschah am 14. Juni 1941?", "Что случилось 14 июня 1941 года?",
     "Mis juhtus 14. juunil 1941?",
+    # The year first, as Lithuanian and Latvian write a date: one date, not a year beside a day of no year.
+    "Kas nutiko 1941 m. birželio 14 d.?", "Kas notika 1941. gada 14. jūnijā?",
 ])
 def test_dates_in_several_languages_have_one_normal_form(parse, text):
     assert values(parse(text)) == [("date", 1941, "", 6, 14)]
