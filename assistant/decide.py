@@ -5,7 +5,8 @@ assistant answers when P(answerable), a logistic function of a few features of t
 its best candidate sentence, reaches the policy's threshold; the weights and the threshold are
 fitted on the tune questions by `python -m evaluation.calibrate` (config/policy.yaml). A question
 with no word that could name a subject (".", "the", an emoji) is declined before anything else; a
-practical one ("opening hours", assistant.museum) gets the museum's referral.
+practical one ("opening hours", assistant.museum) gets the museum's referral, and one on a point the sources
+are known not to cover (corpus/gaps.yaml, assistant.gaps) is declined before its evidence is weighed.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "n
 class Decision:
     status: str  # answered | corrected | abstained
     confidence: float
-    reason: str  # answered | corrected | not_a_question | no_passage | low_evidence
+    reason: str  # answered | corrected | not_a_question | no_passage | low_evidence | practical | known_gap
 
 
 def _uncovered(question: Question, top, knowledge) -> float:
@@ -79,10 +80,26 @@ def probability(features: dict[str, float], policy: Policy) -> float:
 
 
 class Decider:
-    def __init__(self, lexicon: Lexicon, policy: Policy, knowledge=None) -> None:
+    def __init__(self, lexicon: Lexicon, policy: Policy, knowledge=None, gaps=None) -> None:
         self.lexicon = lexicon
         self.policy = policy
         self.knowledge = knowledge
+        self.gaps = gaps  # assistant.gaps.GapMatcher (None: no known gaps)
+
+    def gap_scores(self, evidence: Evidence) -> tuple[str, float, float]:
+        """(the closest known gap, the question's closeness to it, by how much that exceeds its closeness to the
+        curated questions of its best candidates); the calibration reads them too."""
+        if self.gaps is None or not evidence.candidates:
+            return "", 0.0, 0.0
+        gap, closeness = self.gaps.closest(evidence.query)
+        asked = max(c.features["question"] for c in evidence.candidates[:TYPED_AMONG])
+        return gap, closeness, closeness - asked
+
+    def on_gap(self, evidence: Evidence) -> str:
+        """The known gap the question asks about, or ""."""
+        gap, closeness, margin = self.gap_scores(evidence)
+        policy = self.policy.gaps
+        return gap if gap and closeness >= policy.above and margin >= policy.margin else ""
 
     def decide(self, question: Question, premise: Premise, evidence: Evidence) -> Decision:
         if not question.content and not question.values and not question.mentions.subjects:
@@ -94,6 +111,8 @@ class Decider:
             return Decision("abstained", 0.0, "practical")
         if evidence.best is None:
             return Decision("abstained", 0.0, "practical" if strength else "no_passage")
+        if self.on_gap(evidence):  # "what was chalked on the wagons?": the sources are known to be silent on it
+            return Decision("abstained", 0.0, "known_gap")
         p = probability(decision_features(question, evidence, self.lexicon, self.knowledge), self.policy)
         if p < self.policy.decision.answer_above:
             return Decision("abstained", p, "practical" if strength else "low_evidence")

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Status = Literal["answered", "corrected", "abstained"]
-Reason = Literal["answered", "corrected", "not_a_question", "no_passage", "low_evidence", "practical"]
+Reason = Literal["answered", "corrected", "not_a_question", "no_passage", "low_evidence", "practical", "known_gap"]
 
 
 class SourceRef(BaseModel):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from assistant.compose import Composer
 from assistant.decide import Decider, Decision
 from assistant.entities import EntityFinder
+from assistant.gaps import GapMatcher
 from assistant.knowledge import Knowledge
 from assistant.language import LanguageDetector, Languages, registry
 from assistant.models import Answer
@@ -69,7 +70,9 @@ class Pipeline:
         self.premise = PremiseChecker(self.knowledge, subjects, languages, policy, space=space,
                                       encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
         self.selector = Selector(self.knowledge, policy)
-        self.decider = Decider(self.lexicon, policy, self.knowledge)
+        gaps = GapMatcher(corpus.facts.gaps if corpus.facts else (), space=space,
+                          encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
+        self.decider = Decider(self.lexicon, policy, self.knowledge, gaps)
         self.composer = Composer(self.knowledge, languages, museum)
 
     def use(self, policy: Policy) -> None:

@@ -38,6 +38,12 @@ class Premise(BaseModel):
     misconception_margin: float = Field(0.02, description="by how much the false claim must be closer than its true counterpart")
 
 
+class Gaps(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    above: float = Field(1.0, description="similarity to a known gap's question that puts a question on it (1: never)")
+    margin: float = Field(0.0, description="by how much it must be closer to the gap than to any curated question")
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     spaces: dict[str, list[str]] = Field(description="dense spaces searched per question language ('other': the rest); the first leads")
@@ -46,6 +52,7 @@ class Policy(BaseModel):
     quoting: Quoting = Quoting()
     decision: Decision
     premise: Premise = Premise()
+    gaps: Gaps = Gaps()
     calibration: dict = Field(default_factory=dict, description="what the calibration measured when it wrote this file")
 
     @field_validator("spaces")

@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from corpus.gaps import load_gaps
+
 ENTITY_KINDS = ("person", "place", "agency", "body", "event", "document")
 VALUE_KINDS = ENTITY_KINDS + ("year", "date", "count", "measure")
 MIN_PREFIX = 4  # letters before a "*": "rig*" would match "right"
@@ -96,6 +98,7 @@ class FactBase:
     relations: dict[str, Relation] = field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
     misconceptions: tuple[Misconception, ...] = ()
+    gaps: tuple = ()  # corpus.gaps.Gap: points the sources are known not to cover
 
 
 def _lines(node: yaml.Node | None) -> list[int]:
@@ -214,6 +217,7 @@ def load_facts(corpus_dir: Path, subjects: set[str], passages: set[str], problem
     elif data is not None:
         problems.append(Problem(path, 1, "expected a mapping with entities, relations and facts"))
     base.misconceptions = _misconceptions(corpus_dir / "misconceptions.yaml", subjects, passages, problems)
+    base.gaps = load_gaps(corpus_dir / "gaps.yaml", problems)
     return base
 
 

@@ -81,7 +81,7 @@ class CorpusError(Exception):
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every file whose content defines the corpus, in a stable order."""
     return [corpus_dir / "sources.yaml", corpus_dir / "subjects.yaml", corpus_dir / "facts.yaml",
-            corpus_dir / "misconceptions.yaml", *sorted((corpus_dir / "passages").glob("*.md"))]
+            corpus_dir / "misconceptions.yaml", corpus_dir / "gaps.yaml", *sorted((corpus_dir / "passages").glob("*.md"))]
 
 
 def content_hash(corpus_dir: Path) -> str:

@@ -33,6 +33,7 @@ from assistant.decide import decision_features, logistic, probability
 from assistant.retrieve import FEATURES
 from config import Settings
 from config.policy import POLICY_FILE, Decision, Quoting
+from config.policy import Gaps as GapsPolicy
 from config.policy import Premise as PremisePolicy
 from evaluation.metrics import missing_includes
 from evaluation.questions import DEFAULT_QUESTION_FILES, GoldQuestion, batch_of, load_questions, question_set
@@ -41,6 +42,9 @@ MAX_FALSE_ABSTENTION = 0.04  # on tune; the target on unseen questions is 5%
 MAX_FALSE_CORRECTION = 0.01  # answerable tune questions the misconception bank may wrongly correct
 MISCONCEPTION_ABOVE_GRID = tuple(round(0.84 + 0.01 * i, 2) for i in range(12))  # 0.84 .. 0.95
 MISCONCEPTION_MARGIN_GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)
+MAX_FALSE_GAP = 0.01  # answerable tune questions the known gaps may decline
+GAP_ABOVE_GRID = tuple(round(0.84 + 0.01 * i, 2) for i in range(14))  # 0.84 .. 0.97
+GAP_MARGIN_GRID = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08)
 QUOTES_GRID = (2, 3)
 SAME_PASSAGE_GRID = (0.1, 0.25, 0.4, 0.6, 1.0)
 OTHER_PASSAGE_GRID = (0.0, 0.04, 0.08, 0.12, 0.16, 0.2, 0.3, 0.45, 0.6)
@@ -132,6 +136,27 @@ def fit_quoting(pipeline, traces, questions) -> tuple[Quoting, dict]:
     return best[1], {"quoting_accuracy": round(float(best[0][0]) / len(cases), 4), "quoting_questions": len(cases)}
 
 
+def _best_pair(cases, weights, aboves, margins, fires, good: str, limit: float):
+    """(weighted gain, above, margin) of the pair of thresholds whose firing gains the most weight of questions
+    expected `good`, less the others it fires on, among the pairs firing on at most `limit` of the answerable
+    weight (ties: the stricter pair); None when no pair stays within it. A case is (expected status, ...)."""
+    answerable = sum(w for case, w in zip(cases, weights) if case[0] == "answered")
+    best = None
+    for above in aboves:
+        for margin in margins:
+            gain, wrong = 0.0, 0.0
+            for case, weight in zip(cases, weights):
+                if fires(case, above, margin):
+                    gain += weight if case[0] == good else -weight
+                    wrong += weight if case[0] == "answered" else 0.0
+            if wrong > limit * answerable:
+                continue
+            key = (round(gain, 6), above, margin)
+            if best is None or key > best:
+                best = key
+    return best
+
+
 def fit_misconceptions(pipeline, traces, questions) -> tuple[PremisePolicy, dict]:
     """The closeness and margin above which a question rests on a curated misconception: the pair that corrects
     the most tune questions expected corrected, less those it would wrongly correct, among the pairs that
@@ -144,25 +169,38 @@ def fit_misconceptions(pipeline, traces, questions) -> tuple[PremisePolicy, dict
             continue  # corrected (or not) before the misconception bank is consulted
         scores = pipeline.premise.misconception_scores(trace.question, trace.evidence)
         cases.append((question.expect.status, scores, question_set(question)))
-    weights = _weights([g for _, _, g in cases])
-    best = None
-    answerable = sum(w for (status, _, _), w in zip(cases, weights) if status == "answered")
-    for above in MISCONCEPTION_ABOVE_GRID:
-        for margin in MISCONCEPTION_MARGIN_GRID:
-            gain, wrong = 0.0, 0.0
-            for (status, scores, _), weight in zip(cases, weights):
-                if any(s >= above and m >= margin for _, s, m in scores):
-                    gain += weight if status == "corrected" else -weight
-                    wrong += weight if status == "answered" else 0.0
-            if wrong > MAX_FALSE_CORRECTION * answerable:
-                continue
-            key = (round(gain, 6), above, margin)  # ties: the stricter pair
-            if best is None or key > best:
-                best = key
-    gain, above, margin = best or (0.0, MISCONCEPTION_ABOVE_GRID[-1], MISCONCEPTION_MARGIN_GRID[-1])
+
+    def fires(case, above, margin):
+        return any(s >= above and m >= margin for _, s, m in case[1])
+
+    best = _best_pair(cases, _weights([g for _, _, g in cases]), MISCONCEPTION_ABOVE_GRID, MISCONCEPTION_MARGIN_GRID,
+                      fires, "corrected", MAX_FALSE_CORRECTION)
+    _, above, margin = best or (0.0, MISCONCEPTION_ABOVE_GRID[-1], MISCONCEPTION_MARGIN_GRID[-1])
     chosen = PremisePolicy(misconception_above=round(above, 3), misconception_margin=round(margin, 3))
-    fired = sum(any(s >= above and m >= margin for _, s, m in scores) for _, scores, _ in cases)
+    fired = sum(fires(case, above, margin) for case in cases)
     return chosen, {"misconception_questions": len(cases), "misconception_fires": fired}
+
+
+def fit_gaps(pipeline, traces, questions) -> tuple[GapsPolicy, dict]:
+    """The closeness and margin above which a question is on a known gap (corpus/gaps.yaml): the pair that
+    declines the most out-of-scope tune questions the assistant would otherwise answer, less the answerable ones
+    it would decline, among the pairs declining at most MAX_FALSE_GAP of the answerable weight."""
+    cases = []
+    for trace, question in zip(traces, questions):
+        if trace.premise.corrected or trace.evidence.best is None or question.expect.status == "corrected":
+            continue
+        if trace.decision.reason in ("not_a_question", "practical"):
+            continue
+        _, closeness, margin = pipeline.decider.gap_scores(trace.evidence)
+        cases.append((question.expect.status, closeness, margin, question_set(question)))
+    best = _best_pair(cases, _weights([g for *_, g in cases]), GAP_ABOVE_GRID, GAP_MARGIN_GRID,
+                      lambda case, above, margin: case[1] >= above and case[2] >= margin, "abstained", MAX_FALSE_GAP)
+    if best is None or best[0] <= 0:
+        return GapsPolicy(), {"gap_questions": len(cases), "gap_fires": 0}
+    _, above, margin = best
+    fired = [case[0] for case in cases if case[1] >= above and case[2] >= margin]
+    return GapsPolicy(above=round(above, 3), margin=round(margin, 3)), {
+        "gap_questions": len(cases), "gap_fires": len(fired), "gap_fires_answerable": fired.count("answered")}
 
 
 def _threshold(p: np.ndarray, labels: np.ndarray, useful: np.ndarray, weights: np.ndarray):
@@ -205,7 +243,7 @@ def fit_decision(pipeline, traces, questions, policy) -> tuple[Decision, dict]:
     for trace, question in zip(traces, questions):
         if question.expect.status == "corrected" or trace.premise.corrected or trace.evidence.best is None:
             continue
-        if trace.decision.reason == "not_a_question":
+        if trace.decision.reason in ("not_a_question", "known_gap"):
             continue
         values = decision_features(trace.question, trace.evidence, pipeline.lexicon, pipeline.knowledge)
         features.append(values)
@@ -244,6 +282,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", nargs="*", type=Path, default=list(DEFAULT_QUESTION_FILES))
     parser.add_argument("--dry-run", action="store_true", help="print the policy instead of writing it")
+    parser.add_argument("--only", choices=["gaps"], help="fit this step alone, keeping the rest of the current policy")
     args = parser.parse_args()
     from assistant.pipeline import load
 
@@ -254,6 +293,12 @@ def main() -> None:
         raise SystemExit(f"error: cannot load the assistant: {exc}") from None
     questions = [q for q in load_questions(args.questions) if q.split == "tune"]
     traces = [pipeline.trace(q.question) for q in questions]
+    if args.only == "gaps":
+        gaps, report = fit_gaps(pipeline, traces, questions)
+        policy = pipeline.policy.model_copy(update={"gaps": gaps, "calibration": {
+            **pipeline.policy.calibration, "gaps_written": dt.date.today().isoformat(), **report}})
+        _write(policy, settings, args.dry_run, report)
+        return
     sentence_weights = fit_sentence_weights(traces, questions, pipeline.corpus)
     policy = pipeline.policy.model_copy(update={"sentence_weights": sentence_weights})
     # Each step is fitted on traces made with every step fitted before it.
@@ -267,12 +312,20 @@ def main() -> None:
     policy = policy.model_copy(update={"quoting": quoting})
     pipeline.use(policy)
     traces = [pipeline.trace(q.question) for q in questions]
+    gaps, gaps_report = fit_gaps(pipeline, traces, questions)
+    policy = policy.model_copy(update={"gaps": gaps})
+    pipeline.use(policy)
+    traces = [pipeline.trace(q.question) for q in questions]
     decision, report = fit_decision(pipeline, traces, questions, policy)
-    report = {**premise_report, **quoting_report, **report}
+    report = {**premise_report, **quoting_report, **gaps_report, **report}
     policy = policy.model_copy(update={"decision": decision, "calibration": {
         "written": dt.date.today().isoformat(), "tune_questions": len(questions),
         "groups": {g: sum(question_set(q) == g for q in questions) for g in ("gold", "independent")}, **report}})
-    if args.dry_run:
+    _write(policy, settings, args.dry_run, report)
+
+
+def _write(policy, settings, dry_run: bool, report: dict) -> None:
+    if dry_run:
         print(policy.model_dump_json(indent=2))
         return
     policy.write(settings.policy_file if settings.policy_file else POLICY_FILE, header=HEADER)

@@ -108,6 +108,20 @@ def test_what_the_sources_do_not_answer_is_declined(assistant, question):
     assert "could not find" in answer.answer
 
 
+@pytest.mark.parametrize(("question", "status"), [
+    ("What did the chalk writing on the 1941 deportation trains say?", "abstained"),
+    ("Kas 1941. aasta vagunitele kirjutati kriidiga midagi peale?", "abstained"),
+    # Beside the gaps, what the sources do cover: the wagons' count, how long families had in practice.
+    ("How many wagons left Estonia in June 1941?", "answered"),
+    ("How long did families have to pack?", "answered"),
+])
+def test_a_point_the_sources_are_known_not_to_cover_is_declined_and_its_neighbours_are_not(assistant, question,
+                                                                                             status):
+    answer = assistant.answer(question)
+    assert answer.status == status
+    assert (answer.reason == "known_gap") == (status == "abstained")
+
+
 def test_kiosk_typing(assistant):
     assert "Beria" in assistant.answer("001223 signer").answer
     assert assistant.answer("serov instrucions baggage limit").status == "answered"

@@ -36,7 +36,7 @@ STAGES = [
     {"retrieve"},
     {"claims", "sequence", "premise"},
     {"select"},
-    {"decide"},
+    {"gaps", "decide"},
     {"compose"},
     {"pipeline", "__init__"},
 ]

@@ -126,6 +126,30 @@ def test_the_threshold_comes_from_the_policy(pipeline):
     assert Decider(pipeline.lexicon, policy).decide(question, premise, evidence).status == "abstained"
 
 
+def test_a_question_on_a_known_gap_is_declined_and_one_beside_it_is_not(pipeline, fake_encoder):
+    from assistant.gaps import GapMatcher
+    from corpus.gaps import Gap
+
+    gap = Gap("serov-salary", "F000", {"en": ("What salary was Serov paid in 1941?",)})
+    policy = make_policy()
+    policy.gaps.above, policy.gaps.margin = 0.8, 0.05
+    decider = Decider(pipeline.lexicon, policy, pipeline.knowledge,
+                      GapMatcher([gap], fake_encoder.encode_queries, space="multilingual"))
+    question, evidence, premise = staged(pipeline, "What salary was Serov paid?")
+    gap_id, closeness, margin = decider.gap_scores(evidence)
+    assert gap_id == "serov-salary" and closeness >= 0.8 and margin >= 0.05
+    decision = decider.decide(question, premise, evidence)
+    assert (decision.status, decision.reason) == ("abstained", "known_gap")
+    # A question on the same man, closer to a curated question than to the gap, is decided as without gaps.
+    beside, beside_evidence, beside_premise = staged(pipeline, "When did Serov die?")
+    assert decider.gap_scores(beside_evidence)[2] < 0.05
+    assert decider.decide(beside, beside_premise, beside_evidence) == pipeline.decider.decide(beside, beside_premise,
+                                                                                              beside_evidence)
+    # The pipeline's own policy puts nothing on a gap (above 1), and without gaps nothing ever is.
+    assert pipeline.decider.decide(question, premise, evidence).reason != "known_gap"
+    assert Decider(pipeline.lexicon, policy, pipeline.knowledge).gap_scores(evidence) == ("", 0.0, 0.0)
+
+
 def test_no_passage_is_declined(pipeline):
     question = pipeline.understanding.parse("Who signed Order 001223?")
     decision = pipeline.decider.decide(question, Premise(), Evidence([], {}, "primary"))

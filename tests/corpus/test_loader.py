@@ -318,3 +318,40 @@ def test_shipped_sources_have_a_kind_and_canonical_urls_are_originals():
     for source in corpus.sources.values():
         if source.canonical_url:
             assert source.canonical_url.startswith("https://") and mirror_host(source.canonical_url) is None, source.id
+
+
+# --- known gaps (corpus/gaps.yaml) -------------------------------------------------------------------------
+
+def test_known_gaps_load_with_their_questions_per_language(tmp_path):
+    root = make_corpus(tmp_path, GOOD_PASSAGE)
+    (root / "gaps.yaml").write_text(textwrap.dedent("""\
+        - id: wagon-markings
+          fact: F155
+          questions:
+            en: ["were the wagons marked with chalk?"]
+            de: ["Gab es Kreidezeichen an den Waggons?"]
+        """), encoding="utf-8")
+    corpus = load_corpus(root)
+    (gap,) = corpus.facts.gaps
+    assert (gap.id, gap.fact, gap.line) == ("wagon-markings", "F155", 1)
+    assert gap.phrasings == ("were the wagons marked with chalk?", "Gab es Kreidezeichen an den Waggons?")
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("- id: a\n  fact: F1\n", 1, "a gap needs an id and questions"),
+    ("- id: a\n  questions:\n    de: [Was?]\n", 1, "gap a: questions need English phrasings"),
+    ("- id: a\n  questions: {en: [What?]}\n- id: a\n  questions: {en: [Why?]}\n", 3, "duplicate gap id 'a'"),
+    ("id: a\n", 1, "expected a list of gaps"),
+])
+def test_each_gap_error_is_reported_with_its_line(tmp_path, text, line, words):
+    root = make_corpus(tmp_path, GOOD_PASSAGE)
+    (root / "gaps.yaml").write_text(text, encoding="utf-8")
+    corpus, problems = check_corpus(root)
+    assert corpus is None
+    assert any(str(p).startswith(f"{root / 'gaps.yaml'}:{line}: ") and words in str(p) for p in problems), problems
+
+
+def test_the_shipped_gaps_name_their_fact_sheet_line_and_ask_in_six_languages():
+    gaps = load_corpus().facts.gaps
+    assert gaps and all(g.fact.startswith("F") for g in gaps)
+    assert all(set(g.questions) == {"en", "lt", "lv", "et", "ru", "de"} for g in gaps)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.calibrate import MAX_FALSE_ABSTENTION, _threshold, held_out_accuracy
+from evaluation.calibrate import MAX_FALSE_ABSTENTION, _best_pair, _threshold, held_out_accuracy
 from evaluation.questions import GoldQuestion, batch_of, question_set
 
 
@@ -35,6 +35,23 @@ def test_the_threshold_declines_no_more_answerable_weight_than_allowed():
     threshold, accuracy, false_abstention = _threshold(p, labels, useful, weights)
     assert threshold <= 0.1 and false_abstention <= MAX_FALSE_ABSTENTION
     assert accuracy == pytest.approx(4 / 6)
+
+
+def test_the_pair_of_thresholds_gains_most_within_the_limit_and_ties_go_to_the_stricter():
+    # (expected status, closeness, margin): two out-of-scope questions close to a gap, one answerable one near it.
+    cases = [("abstained", 0.95, 0.10), ("abstained", 0.93, 0.04), ("answered", 0.94, 0.02), ("answered", 0.80, -0.1)]
+    weights = np.ones(4)
+
+    def fires(case, above, margin):
+        return case[1] >= above and case[2] >= margin
+
+    # Allowed to decline no answerable weight: the answerable one at margin 0.02 must stay out, so margin > 0.02;
+    # of the pairs that keep both out-of-scope ones, the strictest (above 0.93, margin 0.04).
+    assert _best_pair(cases, weights, (0.9, 0.93, 0.96), (0.0, 0.03, 0.04, 0.1), fires, "abstained", 0.0) == (2.0, 0.93, 0.04)
+    # Allowed half the answerable weight, the gain is the same (2 - 0 beats 2 - 1), so the pair is too.
+    assert _best_pair(cases, weights, (0.9, 0.93, 0.96), (0.0, 0.03, 0.04, 0.1), fires, "abstained", 0.5)[0] == 2.0
+    # No pair within the limit at all.
+    assert _best_pair([("answered", 0.99, 0.5)], np.ones(1), (0.9,), (0.0,), fires, "abstained", 0.0) is None
 
 
 def test_held_out_accuracy_is_measured_on_batches_the_fit_did_not_see():
