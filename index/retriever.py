@@ -15,6 +15,7 @@ dropped unless it is about one of the allowed documents, or about one of `also_s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from index.store import PRIMARY, LoadedIndex, as_spaces
 
 UNITS_PER_SEARCH = 128
 SUBJECT_WEIGHT = 0.5
+ENCODE_CACHE = 4096  # question vectors kept per retriever (a 384-dimension vector is 1.5 kB: 6 MB at most)
 
 
 @dataclass
@@ -68,13 +70,21 @@ class HybridRetriever:
         # The space searched when a caller names none: the primary one if there is one, else the first.
         self.lead = PRIMARY if PRIMARY in self.encoders else next(iter(self.encoders))
         self.unit_passage = np.array([u.passage_index for u in index.units], dtype=np.int64)
+        # The same question is often encoded twice in a row: the evaluation measures retrieval beside the answer,
+        # the naive baseline searches it again, a kiosk visitor asks a suggestion someone just asked.
+        self._encode = functools.lru_cache(maxsize=ENCODE_CACHE)(self._encode_uncached)
 
     @property
     def spaces(self) -> tuple[str, ...]:
         return tuple(self.encoders)
 
     def encode(self, question: str, space: str | None = None) -> np.ndarray:
-        return self.encoders[space or self.lead].encode_queries([question])[0]
+        return self._encode(question, space or self.lead)
+
+    def _encode_uncached(self, question: str, space: str) -> np.ndarray:
+        vector = self.encoders[space].encode_queries([question])[0]
+        vector.flags.writeable = False  # shared by every caller of the cache
+        return vector
 
     def dense_scores(self, query_vector: np.ndarray, space: str | None = None) -> dict[int, float]:
         space = space or self.lead

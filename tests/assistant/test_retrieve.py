@@ -170,7 +170,11 @@ def test_candidates_for_one_part_of_a_question(pipeline, parse):
 
 
 def test_the_question_is_encoded_once_per_space(pipeline, parse, fake_encoder):
-    question = parse("Who signed Order 0054 and how many categories did it list?")
+    # A question no other test asks: the retriever keeps the vectors of the questions it encoded.
+    question = parse("Who issued Order 0054, and how many categories of people did it list in all?")
     before = fake_encoder.calls
     pipeline.search.search(question)
     assert fake_encoder.calls - before == len(pipeline.search.spaces_for("en"))
+    # Asked again (the evaluation measures retrieval beside the answer), it is not encoded again.
+    again = pipeline.search.search(question)
+    assert fake_encoder.calls - before == len(pipeline.search.spaces_for("en")) and again.candidates
