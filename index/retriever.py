@@ -15,7 +15,8 @@ dropped unless it is about one of the allowed documents, or about one of `also_s
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ from index.store import PRIMARY, LoadedIndex, as_spaces
 UNITS_PER_SEARCH = 128
 SUBJECT_WEIGHT = 0.5
 ENCODE_CACHE = 4096  # question vectors kept per retriever (a 384-dimension vector is 1.5 kB: 6 MB at most)
+ENCODE_BATCH = 64  # questions per encoder call in encode_many
 
 
 @dataclass
@@ -72,19 +74,43 @@ class HybridRetriever:
         self.unit_passage = np.array([u.passage_index for u in index.units], dtype=np.int64)
         # The same question is often encoded twice in a row: the evaluation measures retrieval beside the answer,
         # the naive baseline searches it again, a kiosk visitor asks a suggestion someone just asked.
-        self._encode = functools.lru_cache(maxsize=ENCODE_CACHE)(self._encode_uncached)
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (space, question), oldest first
+        self._lock = threading.Lock()
 
     @property
     def spaces(self) -> tuple[str, ...]:
         return tuple(self.encoders)
 
     def encode(self, question: str, space: str | None = None) -> np.ndarray:
-        return self._encode(question, space or self.lead)
-
-    def _encode_uncached(self, question: str, space: str) -> np.ndarray:
+        space = space or self.lead
+        with self._lock:
+            vector = self._vectors.get((space, question))
+            if vector is not None:
+                self._vectors.move_to_end((space, question))
+                return vector
         vector = self.encoders[space].encode_queries([question])[0]
-        vector.flags.writeable = False  # shared by every caller of the cache
+        self._remember(space, [question], [vector])
         return vector
+
+    def encode_many(self, questions: list[str], space: str | None = None) -> list[np.ndarray]:
+        """The vectors of many questions, those not kept yet encoded in batches (the encoders give the same
+        vector in a batch as alone: tests/index/test_query_vectors.py), and kept like encode()'s."""
+        space = space or self.lead
+        with self._lock:
+            missing = sorted({q for q in questions if (space, q) not in self._vectors})
+        for start in range(0, len(missing), ENCODE_BATCH):
+            batch = missing[start:start + ENCODE_BATCH]
+            self._remember(space, batch, self.encoders[space].encode_queries(batch))
+        return [self.encode(q, space) for q in questions]
+
+    def _remember(self, space: str, questions: list[str], vectors) -> None:
+        with self._lock:
+            for question, vector in zip(questions, vectors):
+                vector.flags.writeable = False  # shared by every caller
+                self._vectors[(space, question)] = vector
+                self._vectors.move_to_end((space, question))
+            while len(self._vectors) > ENCODE_CACHE:
+                self._vectors.popitem(last=False)
 
     def dense_scores(self, query_vector: np.ndarray, space: str | None = None) -> dict[int, float]:
         space = space or self.lead

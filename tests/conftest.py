@@ -62,27 +62,24 @@ def gold_questions():
 
 
 class QueryVectors:
-    """Query vectors of the session assistant's encoders, encoded in batches and kept.
+    """Query vectors of the session assistant's retriever, encoded in batches and kept by the retriever itself
+    (HybridRetriever.encode_many), so that the pipeline finds them when it answers the same questions.
 
-    Encoding one question at a time costs minutes on a busy machine; batched vectors agree with
-    one-at-a-time ones to about 1e-7 (the retrieval ranks of the gold questions are identical).
-    Pass them to HybridRetriever.search as `query_vectors`: the search is otherwise unchanged.
+    Encoding one question at a time costs minutes on a busy machine; batched vectors are the same as
+    one-at-a-time ones (tests/index/test_query_vectors.py). Pass them to HybridRetriever.search as
+    `query_vectors`: the search is otherwise unchanged.
     """
 
-    def __init__(self, encoders: dict):
-        self._encoders = encoders
-        self._vectors: dict[str, dict] = {space: {} for space in encoders}
+    def __init__(self, retriever):
+        self._retriever = retriever
 
     def get(self, space: str, questions) -> dict:
-        """{question: vector} in one space, encoding the questions not seen before in one batch."""
-        known = self._vectors[space]
-        missing = sorted({q for q in questions if q not in known})
-        if missing:
-            known.update(zip(missing, self._encoders[space].encode_queries(missing)))
-        return {q: known[q] for q in questions}
+        """{question: vector} in one space, encoding the questions not seen before in batches."""
+        questions = list(questions)
+        return dict(zip(questions, self._retriever.encode_many(questions, space)))
 
 
 @pytest.fixture(scope="session")
 def gold_query_vectors(assistant) -> QueryVectors:
     """Batch-encoded query vectors for the gold questions (see QueryVectors)."""
-    return QueryVectors(assistant.retriever.encoders)
+    return QueryVectors(assistant.retriever)
