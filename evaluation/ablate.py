@@ -68,6 +68,10 @@ def _one_quote(p) -> None:
     p.selector.quoting = p.selector.quoting.model_copy(update={"max_quotes": 1, "max_sentences": 2})
 
 
+def _no_gaps(p) -> None:
+    p.decider.gaps = None
+
+
 def _no_decision(p) -> None:
     policy = p.policy.model_copy(update={"decision": p.policy.decision.model_copy(update={"answer_above": 0.0001})})
     p.decider.policy = policy
@@ -85,6 +89,7 @@ ABLATIONS: dict[str, tuple[str, Callable]] = {
     "question-feature": ("sentence feature: similarity to curated questions", _zero("question")),
     "answer-type": ("holds the kind of answer asked for", _zero("typed", "untyped", "typed_any")),
     "unknown-words": ("decision: words and names the corpus never uses", _zero("unknown", "unknown_names")),
+    "known-gaps": ("declining questions on points the sources are known not to cover", _no_gaps),
     "several-quotes": ("up to three quotes (against one)", _one_quote),
     "decision": ("declining at all (always answer)", _no_decision),
 }
