@@ -65,13 +65,15 @@ class Pipeline:
         self.search = Retriever(self.knowledge, self.retriever, policy)
         space = next((s for s in policy.spaces["other"] if s in self.retriever.spaces), self.retriever.spaces[0])
         encoder = self.retriever.encoders[space]
-        # The misconception bank is embedded once and kept beside the index (index.cache), not at every start.
+        # The misconception bank and the known gaps are embedded once and kept beside the index (index.cache).
         cache = VectorCache(cache_path(index.directory, space), encoder.name)
-        self.premise = PremiseChecker(self.knowledge, subjects, languages, policy, space=space,
-                                      encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
+
+        def embed(texts):  # the misconceptions' and the known gaps' phrasings, cached beside the index
+            return cache.vectors(texts, "query", encoder.encode_queries)
+
+        self.premise = PremiseChecker(self.knowledge, subjects, languages, policy, space=space, encode=embed)
         self.selector = Selector(self.knowledge, policy)
-        gaps = GapMatcher(corpus.facts.gaps if corpus.facts else (), space=space,
-                          encode=lambda texts: cache.vectors(texts, "query", encoder.encode_queries))
+        gaps = GapMatcher(corpus.facts.gaps if corpus.facts else (), space=space, encode=embed)
         self.decider = Decider(self.lexicon, policy, self.knowledge, gaps)
         self.composer = Composer(self.knowledge, languages, museum)
 

@@ -133,6 +133,20 @@ def _by_language(value: Any) -> dict[str, tuple[str, ...]]:
     return {}
 
 
+def list_entries(path: Path, problems: list, what: str) -> list[tuple[int, Any]]:
+    """(line, item) of each entry of an optional YAML file holding a list of `what`; a file that is not a list
+    is a problem at its line 1."""
+    from corpus.loader import Problem
+
+    data, node = _read(path, problems)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        problems.append(Problem(path, 1, f"expected a list of {what}"))
+        return []
+    return list(zip(_lines(node), data))
+
+
 def _read(path: Path, problems: list) -> tuple[Any, yaml.Node | None]:
     from corpus.loader import Problem
 
@@ -286,14 +300,8 @@ def _fact(item: Any, line: int, path: Path, base: FactBase, subjects: set[str], 
 def _misconceptions(path: Path, subjects: set[str], passages: set[str], problems: list) -> tuple[Misconception, ...]:
     from corpus.loader import Problem
 
-    data, node = _read(path, problems)
-    if data is None:
-        return ()
-    if not isinstance(data, list):
-        problems.append(Problem(path, 1, "expected a list of misconceptions"))
-        return ()
     found = []
-    for line, item in zip(_lines(node), data):
+    for line, item in list_entries(path, problems, "misconceptions"):
         if not isinstance(item, dict) or not {"id", "claims", "refuted_by"} <= set(item):
             problems.append(Problem(path, line, "a misconception needs id, claims and refuted_by"))
             continue

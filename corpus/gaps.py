@@ -28,17 +28,11 @@ class Gap:
 
 def load_gaps(path: Path, problems: list) -> tuple[Gap, ...]:
     """gaps.yaml (optional): every problem added as file:line."""
-    from corpus.facts import _by_language, _lines, _read
+    from corpus.facts import _by_language, list_entries
     from corpus.loader import Problem
 
-    data, node = _read(path, problems)
-    if data is None:
-        return ()
-    if not isinstance(data, list):
-        problems.append(Problem(path, 1, "expected a list of gaps"))
-        return ()
     found, seen = [], set()
-    for line, item in zip(_lines(node), data):
+    for line, item in list_entries(path, problems, "gaps"):
         if not isinstance(item, dict) or not {"id", "questions"} <= set(item):
             problems.append(Problem(path, line, "a gap needs an id and questions"))
             continue

@@ -193,12 +193,16 @@ def fit_gaps(pipeline, traces, questions) -> tuple[GapsPolicy, dict]:
             continue
         _, closeness, margin = pipeline.decider.gap_scores(trace.evidence)
         cases.append((question.expect.status, closeness, margin, question_set(question)))
-    best = _best_pair(cases, _weights([g for *_, g in cases]), GAP_ABOVE_GRID, GAP_MARGIN_GRID,
-                      lambda case, above, margin: case[1] >= above and case[2] >= margin, "abstained", MAX_FALSE_GAP)
+
+    def fires(case, above, margin):
+        return case[1] >= above and case[2] >= margin
+
+    best = _best_pair(cases, _weights([g for *_, g in cases]), GAP_ABOVE_GRID, GAP_MARGIN_GRID, fires, "abstained",
+                      MAX_FALSE_GAP)
     if best is None or best[0] <= 0:
         return GapsPolicy(), {"gap_questions": len(cases), "gap_fires": 0}
     _, above, margin = best
-    fired = [case[0] for case in cases if case[1] >= above and case[2] >= margin]
+    fired = [case[0] for case in cases if fires(case, above, margin)]
     return GapsPolicy(above=round(above, 3), margin=round(margin, 3)), {
         "gap_questions": len(cases), "gap_fires": len(fired), "gap_fires_answerable": fired.count("answered")}
 
