@@ -145,8 +145,12 @@ class ClaimChecker:
             # Wrong only when no fact of the same relation agrees: "Beria signed Order 001223 and Serov the
             # Instructions" holds two true claims though "Serov" stands nearer the Order. (Another relation does
             # not excuse it: "20,000 children" is not right because 20,000 fits the country's total.)
-            agreeing = [binding for binding in judged if binding.holds and binding.fact.relation == judged[0].fact.relation]
-            found.append(agreeing[0] if agreeing else judged[0])
+            relation = judged[0].fact.relation
+            agreeing = [binding for binding in judged if binding.holds and binding.fact.relation == relation]
+            # ... unless the value is claimed of two at once ("Serov was shot together with Beria in 1953"):
+            # then each of them named must agree.
+            wrong = _each_named_must_agree(judged, relation, anchors) if question.together else []
+            found.append(wrong[0] if wrong else agreeing[0] if agreeing else judged[0])
         return found
 
     def _judge(self, fact: Fact, value: Stated, stated: list[Stated], implied: list[float], anchors,
@@ -238,6 +242,16 @@ def _events_named_by_year_alone(question: Question, event_words: dict[str, froze
         if own:
             found.append(mention)
     return found
+
+
+def _each_named_must_agree(judged: list[Binding], relation: str, anchors) -> list[Binding]:
+    """The bindings of a value claimed of several subjects at once that none of a subject's facts agrees with,
+    when two or more of the subjects it binds to are named."""
+    subjects = [s for s in dict.fromkeys(b.fact.subject for b in judged if b.fact.relation == relation) if s in anchors]
+    if len(subjects) < 2:
+        return []
+    return [next(b for b in judged if b.fact.subject == s and b.fact.relation == relation) for s in subjects
+            if not any(b.holds for b in judged if b.fact.subject == s and b.fact.relation == relation)]
 
 
 def _narrowed_by_agents(applicable: list[Fact], anchors) -> list[Fact]:

@@ -95,6 +95,7 @@ class Language:
     capitalises_nouns: bool = False  # German: a capital letter does not mark a name
     after: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # "X after Y" claims X later (assistant.sequence)
     before: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # "X before Y" claims X earlier
+    together: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # one value claimed of two ("X together with Y")
 
     @classmethod
     def from_file(cls, path: Path) -> "Language":
@@ -128,7 +129,7 @@ class Language:
             span_words=words("span_words"), thousands=tuple(str(w) for w in data.get("thousands") or []),
             units={fold(str(w)): str(unit) for unit, forms in (data.get("units") or {}).items() for w in forms or []},
             capitalises_nouns=str(data.get("capitalises_nouns", "")).lower() == "true",
-            after=phrases("after"), before=phrases("before"),
+            after=phrases("after"), before=phrases("before"), together=phrases("together"),
         )
 
     @cached_property
@@ -151,7 +152,7 @@ class Language:
         words = set(self.months) | set(self.stop_words) | set(self.order_words) | set(self.year_cues)
         for phrases in (*self.asks.values(), self.yes_no_openers, self.tags, self.hearsay, self.choice,
                         self.comparison, self.naming, self.sequence, self.conjunctions, self.negations,
-                        self.after, self.before):
+                        self.after, self.before, self.together):
             words.update(w for phrase in phrases.phrases for w in phrase.split())
         return frozenset(words)
 

@@ -103,6 +103,7 @@ class Question:
     sequence: bool  # asks which came first
     joins: bool  # names things together ("X and Y", "X, Y") or asks about names ("why is X called Y")
     negated: bool
+    together: bool = False  # claims one value of two at once ("Serov was shot together with Beria in 1953")
     practical: tuple[str, int] = ("", 0)  # a practical topic (opening hours, the café) and how strongly: assistant.museum
     extras: dict = field(default_factory=dict, compare=False)  # per-stage caches, never read by another stage
 
@@ -180,7 +181,7 @@ class Understanding:
             yes_no=_asks_confirmation(text, language) or _asks_confirmation(original, language), choice=_offers_choice(cue, language),
             comparison=language.comparison.search(cue), sequence=language.sequence.search(cue),
             joins=bool(language.naming.search(cue) or language.conjunctions.search(cue) or re.search(r"[,;/&+]", text)),
-            negated=language.negations.search(cue),
+            negated=language.negations.search(cue), together=bool(language.together.search(cue)),
         )
 
 

@@ -58,6 +58,16 @@ def test_a_value_is_bound_to_the_fact_of_the_named_subject_whose_cue_is_nearest(
         ("ivan_serov.born", "1905", True), ("ivan_serov.died", "1990", True)]
 
 
+def test_a_value_claimed_of_two_at_once_must_hold_for_each(claims, parse):
+    # One date that agrees with either order would excuse the other: "and" may pair a value with one of them ...
+    assert ("order_0054.date", "1939", False) not in bound(claims, parse("Were Order 0054 and Order 001223 written in 1939?"))
+    # ... but "together with" claims it of both, and Order 0054 is of 1940.
+    assert ("order_0054.date", "1939", False) in bound(
+        claims, parse("Was Order 0054 written together with Order 001223 in 1939?"))
+    assert [b for b in bound(claims, parse("Was Order 0054 written together with Order 001223 in 1940?"))
+            if b[0] == "order_001223.date"] == [("order_001223.date", "1940", False)]
+
+
 def test_no_relation_word_no_binding(claims, parse):
     # "1970" and Serov, but nothing says what happened in 1970.
     assert bound(claims, parse("What did Serov do in 1970?")) == []
