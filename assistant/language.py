@@ -20,6 +20,7 @@ import Stemmer
 import yaml
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from assistant.romanized import Romanization
 from corpus.text import fold, tokens
 
 LANG_DIR = Path(__file__).resolve().parent / "lang"
@@ -96,6 +97,7 @@ class Language:
     after: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # "X after Y" claims X later (assistant.sequence)
     before: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # "X before Y" claims X earlier
     together: PhraseSet = field(default_factory=lambda: PhraseSet(()))  # one value claimed of two ("X together with Y")
+    romanized: Romanization | None = None  # the language as typed in Latin letters (assistant.romanized)
 
     @classmethod
     def from_file(cls, path: Path) -> "Language":
@@ -130,6 +132,7 @@ class Language:
             units={fold(str(w)): str(unit) for unit, forms in (data.get("units") or {}).items() for w in forms or []},
             capitalises_nouns=str(data.get("capitalises_nouns", "")).lower() == "true",
             after=phrases("after"), before=phrases("before"), together=phrases("together"),
+            romanized=Romanization.from_data(data.get("romanized")),
         )
 
     @cached_property
@@ -229,6 +232,11 @@ class LanguageDetector:
         self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         self._identifier.set_languages(list(self.languages.codes))
         self._english_words = frozenset(english_words)
+
+    @property
+    def english_words(self) -> frozenset[str]:
+        """The words of the (English) corpus, folded."""
+        return self._english_words
 
     def detect(self, text: str) -> str:
         words = [t for t in tokens(text) if t.isalpha() and len(t) > 1]

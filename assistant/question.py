@@ -143,19 +143,27 @@ class Understanding:
 
     def parse(self, raw: object) -> Question:
         original = validate_question(raw)
-        if not any(c.isalpha() for c in original):
+        typed, script = original, []
+        for other in map(self.languages.__getitem__, self.languages.codes):
+            if other.romanized is not None and other.romanized.applies(original):
+                # "berija kogda rodilsja?" is read as "берия когда родился?" before anything else reads it.
+                typed = other.romanized.convert(original, keep=self.detector.english_words)
+                script = [Rewrite(original, typed, "script")]
+                break
+        if not any(c.isalpha() for c in typed):
             code = DEFAULT_LANGUAGE  # ".", "?", "!!!", an emoji: no language to detect
         else:
-            code = self.detector.detect(original)
-        text, rewrites = self.normalizer.normalize(original, self.languages[code])
+            code = self.detector.detect(typed)
+        text, rewrites = self.normalizer.normalize(typed, self.languages[code])
         for candidate in dict.fromkeys((self.detector.detect(text), DEFAULT_LANGUAGE)):
             # "wat r u", "whos serov" read as English only once their chat spellings are undone.
             if candidate == code:
                 continue
-            retry, retry_rewrites = self.normalizer.normalize(original, self.languages[candidate])
-            if retry != original and self.detector.detect(retry) == candidate:
+            retry, retry_rewrites = self.normalizer.normalize(typed, self.languages[candidate])
+            if retry != typed and self.detector.detect(retry) == candidate:
                 code, text, rewrites = candidate, retry, retry_rewrites
                 break
+        rewrites = (*script, *rewrites)
         language = self.languages[code]
         words = tuple(tokens(text))
         written = tuple(re.findall(r"[0-9]+(?:[.,][0-9]+)*|\w+", text))

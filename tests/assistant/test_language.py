@@ -133,3 +133,36 @@ def test_number_words_are_data_merged_over_every_language(tmp_path: Path):
     assert r"tūkst\.?" in languages.thousands_pattern.split("|")  # "x." reads with or without its dot
     assert {"iki", "until", "bis"} <= languages.span_words
     assert languages["de"].capitalises_nouns and not languages["lt"].capitalises_nouns
+
+
+# --- a language typed in Latin letters (assistant/romanized.py) ----------------------------------------------
+
+@pytest.mark.parametrize("typed, native", [
+    ("berija kogda rodilsja", "берия когда родился"),
+    ("kakoy prikaz podpisal Serov", "какой приказ подписал Серов"),  # "y" after a vowel is й; capitals kept
+    ("ljudej vyslali iz", "людей выслали из"),  # "y" after a consonant is ы, "j" after a vowel й
+    ("zachem instrukcii chtoby tiho", "зачем инструкции чтобы тихо"),  # "c" is ц, "ch" ч, "h" х
+    ("shchi i 1941 goda", "щи и 1941 года"),  # the longest letters first; numbers stay
+])
+def test_romanized_russian_is_read_in_cyrillic(typed, native):
+    assert registry()["ru"].romanized.convert(typed) == native
+
+
+@pytest.mark.parametrize("text, applies", [
+    ("berija kogda rodilsja i gde?", True),  # two Russian words in Latin letters
+    ("kto podpisal prikaz 001223", True),
+    ("kas parakstīja pavēli 001223", False),  # Latvian
+    ("kto is Serov", False),  # one cue word is not enough
+    ("когда родился берия", False),  # already Cyrillic
+])
+def test_romanized_text_is_recognised_by_two_cue_words_and_no_own_letters(text, applies):
+    assert registry()["ru"].romanized.applies(text) is applies
+
+
+def test_english_words_are_kept_when_converting():
+    converted = registry()["ru"].romanized.convert("kto podpisal? who signed", keep=frozenset({"who", "signed"}))
+    assert converted == "кто подписал? who signed"
+
+
+def test_a_language_without_a_romanized_section_has_none():
+    assert registry()["en"].romanized is None

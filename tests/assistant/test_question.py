@@ -234,3 +234,11 @@ def test_written_forms_keep_case_and_diacritics(parse):
 def test_stems_are_in_the_questions_language(parse):
     assert "sign" in parse("Who signed the Serov Instructions?").stems
     assert parse("Кто подписал инструкцию Серова?").stems >= {"подписа"}
+
+
+def test_romanized_russian_is_parsed_as_russian_and_shown_as_understood(parse):
+    question = parse("berija kogda rodilsja i gde?")
+    assert question.language == "ru"
+    assert question.text.startswith("берия когда родился")
+    assert question.rewrites[0].kind == "script" and question.changed
+    assert "lavrentiy_beria" in question.mentions.subjects
