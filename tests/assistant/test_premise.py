@@ -46,6 +46,11 @@ WRONG = [
     ("beria was the head of the nkgb in 1941 yes?", "nkgb.head", "beria"),
     ("Merkulov was the deputy head of the NKGB in 1941?", "nkgb.deputy", "Merkulov"),
     ("Was the Kersten Committee part of the British Parliament?", "kersten_committee.body", "British Parliament"),
+    # Serov headed an NKVD, the Ukrainian SSR's, never the USSR's (naive trap: "Serov" and "head of the NKVD" agree)
+    ("Serov was the head of the NKVD when he signed, wasn't he?", "nkvd.head", "Serov"),
+    ("Ivan Serow leitete den NKWD, oder?", "nkvd.head", "Serow"),
+    # one value claimed of two at once: 1953 is Beria's year of death, not Serov's
+    ("Serov was shot together with Beria in 1953?", "ivan_serov.died", "1953"),
     # wrong place or country
     ("Order 0054 was signed in Tallinn?", "order_0054.place", "Tallinn"),
     ("Wurde der Befehl Nr. 0054 in Tallinn erlassen?", "order_0054.place", "Tallinn"),
@@ -91,6 +96,8 @@ RIGHT = [
     ("Serov was born in 1905 and died in 1990", {"ivan_serov.born", "ivan_serov.died"}),
     ("Serov died in 1990, right?", {"ivan_serov.died"}),
     ("Beria was head of the NKVD in 1941", {"nkvd.head"}),
+    ("Serov headed the NKVD of Ukraine, right?", {"nkvd.head_ukraine"}),
+    ("Merkulov was shot together with Beria in 1953", {"lavrentiy_beria.died"}),  # and so was Merkulov: no claim
     ("Was Serov the deputy head of the NKGB in 1941?", {"nkgb.deputy"}),
     # The true value in other words: Kaunas lies in Lithuania; Congress is the U.S. House; 220 lb is 100 kg.
     ("Order 0054 was issued in Lithuania?", {"order_0054.place"}),
