@@ -131,6 +131,8 @@ class ClaimChecker:
                 continue
             if question.asks == "number" and value.kind == "count" and value.value.number < SMALL_COUNT:
                 continue  # "mitu vagunit eestist 41 viidi": the visitor asks the figure; "41" is their year
+            if question.asks == "person" and value.kind == "person" and not question.yes_no:
+                continue  # "wer war Serows Chef?": asking who, the visitor names the man whose chief is asked
             candidates = [f for f in applicable if f.kind == value.kind and not self._is_subject(f, value, anchors)]
             if not candidates:
                 continue

@@ -96,11 +96,9 @@ def test_a_comparison_of_three_documents_quotes_each_of_them(assistant):
 
 @pytest.mark.parametrize("question", ["What is the capital of Australia?", "Who won the battle of Waterloo?",
                                       "how tall is the eiffel tower",
-                                      pytest.param("How many grandchildren did Ivan Serov have?", marks=pytest.mark.xfail(
-                                          strict=True, reason="answered since the policy was recalibrated with w11 in "
-                                          "tune (threshold 0.51 -> 0.44; P 0.55): no decision feature tells a question "
-                                          "on a family the sources never mention from one on a post they do; features "
-                                          "tried on held-out tune batches (docs/calibration.md) added nothing")),
+                                      # declined as a known gap (serov-private-life in corpus/gaps.yaml): no
+                                      # decision feature tells a family the sources never mention from a post they do
+                                      "How many grandchildren did Ivan Serov have?",
                                       "How many typists worked on Order 001223?"])
 def test_what_the_sources_do_not_answer_is_declined(assistant, question):
     answer = assistant.answer(question)
