@@ -249,11 +249,13 @@ def _events_named_by_year_alone(question: Question, event_words: dict[str, froze
 def _each_named_must_agree(judged: list[Binding], relation: str, anchors) -> list[Binding]:
     """The bindings of a value claimed of several subjects at once that none of a subject's facts agrees with,
     when two or more of the subjects it binds to are named."""
-    subjects = [s for s in dict.fromkeys(b.fact.subject for b in judged if b.fact.relation == relation) if s in anchors]
-    if len(subjects) < 2:
+    by_subject: dict[str, list[Binding]] = {}
+    for binding in judged:
+        if binding.fact.relation == relation and binding.fact.subject in anchors:
+            by_subject.setdefault(binding.fact.subject, []).append(binding)
+    if len(by_subject) < 2:
         return []
-    return [next(b for b in judged if b.fact.subject == s and b.fact.relation == relation) for s in subjects
-            if not any(b.holds for b in judged if b.fact.subject == s and b.fact.relation == relation)]
+    return [bindings[0] for bindings in by_subject.values() if not any(b.holds for b in bindings)]
 
 
 def _narrowed_by_agents(applicable: list[Fact], anchors) -> list[Fact]:

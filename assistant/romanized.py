@@ -29,22 +29,22 @@ class Romanization:
     letters: tuple[tuple[str, str], ...]  # (Latin, native), longest Latin first
     after_vowel: dict[str, str]
     vowels: frozenset[str]  # the native vowels
+    native: frozenset[str]  # every letter of the language's own script (a text holding one is not romanized)
 
     @classmethod
     def from_data(cls, data: dict | None) -> "Romanization | None":
         if not data:
             return None
         letters = {str(k): str(v) for k, v in (data.get("letters") or {}).items()}
-        native = "".join(letters.values())
         return cls(cues=frozenset(fold(str(w)) for w in data.get("cues") or []),
                    letters=tuple(sorted(letters.items(), key=lambda kv: -len(kv[0]))),
                    after_vowel={str(k): str(v) for k, v in (data.get("after_vowel") or {}).items()},
-                   vowels=frozenset(str(data.get("vowels") or "")) or frozenset(native))
+                   vowels=frozenset(str(data.get("vowels") or "")),
+                   native=frozenset("".join(letters.values())))
 
     def applies(self, text: str) -> bool:
         """Whether the text is this language in Latin letters: none of its own letters, two of its words."""
-        native = {c for _, v in self.letters for c in v}
-        if any(c.lower() in native for c in text):
+        if any(c.lower() in self.native for c in text):
             return False
         words = {fold(w) for w in _LATIN_WORD.findall(text)}
         return len(words & self.cues) >= MIN_CUES
