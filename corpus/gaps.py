@@ -3,7 +3,8 @@
 The fact sheets mark some points NOT VERIFIED: no retrieved source covers them ("no source describes chalk
 marks on the 1941 wagons; do not answer visitors on this point without a source"). A question on such a point
 looks answerable (the sources speak of the wagons), and the nearest passage is quoted as if it answered. Each
-gap in `corpus/gaps.yaml` names its fact-sheet line and gives questions on exactly that point in the six
+such gap in `corpus/gaps.yaml` names its fact-sheet line; a gap on a point no fact-sheet line speaks of (the
+signers' private lives, the museum's archives) says "none". Each gives questions on exactly that point in the six
 languages; the answering code declines a question that is closer to one of them than to any curated question
 (assistant/gaps.py; the closeness and margin are calibrated, config/policy.yaml).
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Gap:
     id: str
-    fact: str  # the fact-sheet line that says no source covers it ("F155")
+    fact: str  # the fact-sheet line that says no source covers it ("F155"), or "none" where no line speaks of it
     questions: dict[str, tuple[str, ...]]  # language -> questions on the point
     line: int = 0
 

@@ -32,7 +32,7 @@ ALLOWED = {
 }
 # The assistant's modules by stage; a module may import its own stage's and earlier stages' modules only.
 STAGES = [
-    {"models", "language", "vocabulary", "realwords", "normalize", "entities", "subjects", "knowledge", "museum", "question"},  # understand
+    {"models", "romanized", "language", "vocabulary", "realwords", "normalize", "entities", "subjects", "knowledge", "museum", "question"},  # understand
     {"retrieve"},
     {"claims", "sequence", "premise"},
     {"select"},

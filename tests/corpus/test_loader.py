@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import subprocess
 import sys
@@ -353,5 +355,7 @@ def test_each_gap_error_is_reported_with_its_line(tmp_path, text, line, words):
 
 def test_the_shipped_gaps_name_their_fact_sheet_line_and_ask_in_six_languages():
     gaps = load_corpus().facts.gaps
-    assert gaps and all(g.fact.startswith("F") for g in gaps)
+    # A NOT VERIFIED point names its fact-sheet line; a point no line speaks of says "none".
+    assert gaps and all(re.fullmatch(r"F\d{3}|none", g.fact) for g in gaps)
+    assert any(g.fact.startswith("F") for g in gaps)
     assert all(set(g.questions) == {"en", "lt", "lv", "et", "ru", "de"} for g in gaps)

