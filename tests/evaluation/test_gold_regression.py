@@ -25,11 +25,13 @@ FLOORS = {  # measured less one question, rounded to the point (docs/calibration
              "premise_correction": 0.94, "false_correction_rate": 0.03, "recall_at_5": 0.93},
     # Set again when w17 (test) and w18 (tune) joined (540 questions each), then raised with the known gaps; the
     # false-abstention ceiling moved to 0.05 when w19 (4 of its 32 answerable declined as written) and nine more
-    # known gaps came in (tune measured 0.041).
-    "tune": {"accuracy": 0.77, "abstention_recall": 0.70, "false_abstention_rate": 0.05,
-             "premise_correction": 0.71, "false_correction_rate": 0.02, "recall_at_5": 0.90},
-    "test": {"accuracy": 0.72, "abstention_recall": 0.51, "false_abstention_rate": 0.02,
-             "premise_correction": 0.69, "false_correction_rate": 0.02, "recall_at_5": 0.89},
+    # known gaps came in (tune measured 0.041). Set again when w21 (tune) and w22 (test) joined (660 each): w22,
+    # measured as written at 53.3% with 3 of its 33 answerable wrongly corrected, lowered test's figures (accuracy
+    # 0.720, false corrections 0.022, false abstentions 0.025 as measured).
+    "tune": {"accuracy": 0.79, "abstention_recall": 0.83, "false_abstention_rate": 0.05,
+             "premise_correction": 0.75, "false_correction_rate": 0.02, "recall_at_5": 0.90},
+    "test": {"accuracy": 0.71, "abstention_recall": 0.57, "false_abstention_rate": 0.03,
+             "premise_correction": 0.69, "false_correction_rate": 0.03, "recall_at_5": 0.89},
 }
 
 
