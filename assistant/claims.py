@@ -33,6 +33,7 @@ NEGATION_WINDOW = 2  # words before a value in which a negation takes it back ("
 UNITS = {"lb": ("kg", 0.4536)}  # a measure in these units is converted before it is compared
 YEAR_FORM_WORDS = 2  # "in 1949", "1949. aastal": a form this short around a year names the event by its year alone
 OWN_WORD = 4  # letters of a word that can tell one event from another ("July", "Saaremaa"; not "in")
+BESIDE = 3  # words between a date and the event or document it dates when no cue word says so ("deported from Estonia on 14 July")
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ class ClaimChecker:
                 continue  # "mitu vagunit eestist 41 viidi": the visitor asks the figure; "41" is their year
             if question.asks == "person" and value.kind == "person" and not question.yes_no:
                 continue  # "wer war Serows Chef?": asking who, the visitor names the man whose chief is asked
-            candidates = [f for f in applicable if f.kind == value.kind and not self._is_subject(f, value, anchors)]
+            candidates = [f for f in applicable if f.kind == value.kind and not self._is_subject(f, value, anchors)
+                          and (cues[f.relation] != [FAR] or _beside(f, value, anchors))]
             if not candidates:
                 continue
             # The value speaks of the fact whose cue is nearest it; between subjects, the one nearest the value.
@@ -223,6 +225,15 @@ class ClaimChecker:
         figures = [float(v) for v in (*fact.values, *fact.disputed)]
         low, high = fact.range or (min(figures), max(figures))
         return low * (1 - NUMBER_TOLERANCE) <= number <= high * (1 + NUMBER_TOLERANCE)
+
+
+def _beside(fact: Fact, value: Stated, anchors) -> bool:
+    """Whether a value stands beside a mention of the fact's subject: without a cue word, a year dates the event
+    it stands next to ("the June 1940 deportation"), not one named elsewhere in the question ("Did the 1953
+    amnesty free those deported in 1941?", "Where were deportees moved in 1942?"). A subject only implied (no
+    mention) is beside every value."""
+    spans = anchors.get(fact.subject)
+    return not spans or any(max(start - value.end, value.start - end) <= BESIDE for start, end in spans)
 
 
 def _events_named_by_year_alone(question: Question, event_words: dict[str, frozenset[str]]) -> list:

@@ -134,9 +134,18 @@ def test_true_premises_and_disputed_figures_are_not_corrected(real, text, facts)
     "What did Serov do in 1956?",  # a year, but no relation a fact has
     "Who was Serov's chief at the NKGB in 1941?",  # asking who: Serov is the man whose chief is asked
     "wer war damals Serows Chef im NKGB?",
+    # a year with no cue word dates what it stands beside, not the deportation named farther off
+    "Were the families deported in 1941 moved to other camps again in 1942?",
+    "Which 1956 uprising did the man behind the deportation manual help put down?",
 ])
 def test_questions_that_claim_nothing_false_are_not_corrected(real, text):
     assert corrected(real, text) == set()
+
+
+@pytest.mark.parametrize("text", ["My grandmother was taken in the big June 1940 deportation.",
+                                  "Vai 1942. gada deportācijā izsūtīja arī manu vecmāmiņu?"])
+def test_a_wrong_year_beside_the_event_it_dates_is_corrected(real, text):
+    assert corrected(real, text)
 
 
 def test_a_negated_value_is_not_checked_but_the_affirmed_one_is(real):
