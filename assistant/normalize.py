@@ -143,7 +143,8 @@ class Normalizer:
         return word, ""
 
     def _spelling(self, word: str, folded: str, language: Language) -> tuple[str, str]:
-        real = (self.real_words.is_real(word.casefold(), language.wordfreq) if self.real_words is not None
+        real = (self.real_words.is_real(word.casefold(), language.wordfreq)
+                or self.real_words.is_real_unaccented(folded, language.wordfreq) if self.real_words is not None
                 else is_real_word(word, language))
         if (len(folded) < MIN_TYPO_LENGTH or folded in self.lexicon.all_words or real
                 or folded in language.protected):

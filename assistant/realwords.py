@@ -18,6 +18,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from corpus.text import fold
+
 REAL_WORD_ZIPF = 2.5  # about 3 uses per ten million words
 
 
@@ -53,10 +55,20 @@ class RealWords:
                               f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
         self._words = {lang: frozenset(_file(self.directory, lang).read_text(encoding="utf-8").split("\n")) - {""}
                        for lang in langs}
+        self._folded: dict[str, frozenset[str]] = {}
 
     def is_real(self, word: str, lang: str | None) -> bool:
         """Whether the (case-folded) word reaches the threshold in wordfreq's list for `lang` (False without one)."""
         return bool(lang) and word in self._words.get(lang, ())
+
+    def is_real_unaccented(self, folded: str, lang: str | None) -> bool:
+        """Whether a word typed without its diacritics (folded: "stastija") is a real word written with them
+        ("stāstīja", told): on a kiosk keyboard that is how most Baltic words arrive, and none of them is a typo."""
+        if not lang or lang not in self._words:
+            return False
+        if lang not in self._folded:  # made on first use: most questions never need it
+            self._folded[lang] = frozenset(fold(w) for w in self._words[lang])
+        return folded in self._folded[lang]
 
 
 def prepare(index_dir: Path, languages=None) -> RealWords:

@@ -197,3 +197,13 @@ def test_stem_prefix_and_content_words():
     assert stem_prefix("vilniuje") == "vilni" and stem_prefix("kaunas") == "kaun"
     assert {"vilni", "vilniu", "vilnius"} <= word_prefixes(["vilnius"])
     assert content_words("Who signed the 1939 order?", frozenset({"who", "the"})) == ["signed", "order"]
+
+
+def test_a_real_word_typed_without_its_diacritics_is_real(tmp_path):
+    """On a kiosk keyboard "stāstīja" (told) arrives as "stastija", which wordfreq does not list: it is still no typo,
+    so it is never "corrected" into the corpus's "stacijā" (station)."""
+    from assistant.realwords import RealWords
+
+    real = RealWords(tmp_path, ["lv"])
+    assert not real.is_real("stastija", "lv") and real.is_real_unaccented("stastija", "lv")
+    assert not real.is_real_unaccented("stxstija", "lv") and not real.is_real_unaccented("stastija", None)
