@@ -125,6 +125,12 @@ class Normalizer:
                 respelt = word.casefold().replace(typed, meant)
                 if fold(respelt) in known:
                     return _same_case(known[fold(respelt)], word), "diacritics"
+        if self.real_words is not None and folded == word.casefold():
+            # Typed without diacritics, a word the corpus does not use is read as the language writes it most often
+            # ("kurs bija vecaks" as "kurš bija vecāks"): the encoder reads the written language far better.
+            accented = self.real_words.accented(folded, language.wordfreq)
+            if accented is not None and accented != folded:
+                return _same_case(accented, word), "diacritics"
         return self._spelling(word, folded, language)
 
     def _number(self, word: str, previous: str, following: str, language: Language) -> tuple[str, str]:

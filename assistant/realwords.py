@@ -53,9 +53,10 @@ class RealWords:
             if done.returncode != 0:
                 raise OSError(f"could not list the real words of {', '.join(missing)} in {self.directory}: "
                               f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
-        self._words = {lang: frozenset(_file(self.directory, lang).read_text(encoding="utf-8").split("\n")) - {""}
-                       for lang in langs}
-        self._folded: dict[str, frozenset[str]] = {}
+        self._ordered = {lang: [w for w in _file(self.directory, lang).read_text(encoding="utf-8").split("\n") if w]
+                         for lang in langs}
+        self._words = {lang: frozenset(words) for lang, words in self._ordered.items()}
+        self._folded: dict[str, dict[str, str]] = {}
 
     def is_real(self, word: str, lang: str | None) -> bool:
         """Whether the (case-folded) word reaches the threshold in wordfreq's list for `lang` (False without one)."""
@@ -64,11 +65,18 @@ class RealWords:
     def is_real_unaccented(self, folded: str, lang: str | None) -> bool:
         """Whether a word typed without its diacritics (folded: "stastija") is a real word written with them
         ("stāstīja", told): on a kiosk keyboard that is how most Baltic words arrive, and none of them is a typo."""
+        return self.accented(folded, lang) is not None
+
+    def accented(self, folded: str, lang: str | None) -> str | None:
+        """The most frequent real word that folds to `folded` ("vecaks" -> "vecāks", "zmones" -> "žmonės"), or None."""
         if not lang or lang not in self._words:
-            return False
-        if lang not in self._folded:  # made on first use: most questions never need it
-            self._folded[lang] = frozenset(fold(w) for w in self._words[lang])
-        return folded in self._folded[lang]
+            return None
+        if lang not in self._folded:  # made on first use of a language: a few hundred milliseconds
+            by_fold: dict[str, str] = {}
+            for word in self._ordered[lang]:  # most frequent first: the first word of each folded form wins
+                by_fold.setdefault(fold(word), word)
+            self._folded[lang] = by_fold
+        return self._folded[lang].get(folded)
 
 
 def prepare(index_dir: Path, languages=None) -> RealWords:

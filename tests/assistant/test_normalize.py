@@ -72,7 +72,7 @@ def test_no_is_an_order_word(normalize):
 @pytest.mark.parametrize(("text", "lang", "understood"), [
     ("deported in 41", "en", "deported in 1941"),
     ("the '41 deportation", "en", "the 1941 deportation"),
-    ("isvezti 41 m.", "lt", "isvezti 1941 m."),
+    ("isvezti 41 m.", "lt", "išvežti 1941 m."),
     ("Kas notika 41. gadā?", "lv", "Kas notika 1941. gadā?"),
     ("Что было в 41 году?", "ru", "Что было в 1941 году?"),
     ("Was geschah im Juni 41?", "de", "Was geschah im Juni 1941?"),
@@ -86,7 +86,7 @@ def test_a_two_digit_year_after_a_year_cue_or_before_a_year_suffix(normalize, te
 @pytest.mark.parametrize(("text", "lang", "understood"), [
     ("серов умер в 1970г?", "ru", "серов умер в 1970 г?"),
     ("серова расстреляли в 53м?", "ru", "серова расстреляли в 1953 м?"),
-    ("isvezti 41m.", "lt", "isvezti 1941 m."),
+    ("isvezti 41m.", "lt", "išvežti 1941 m."),
 ])
 def test_a_year_suffix_glued_to_the_year_is_a_word_of_its_own(normalize, text, lang, understood):
     assert normalize(text, lang)[0] == understood
@@ -207,3 +207,11 @@ def test_a_real_word_typed_without_its_diacritics_is_real(tmp_path):
     real = RealWords(tmp_path, ["lv"])
     assert not real.is_real("stastija", "lv") and real.is_real_unaccented("stastija", "lv")
     assert not real.is_real_unaccented("stxstija", "lv") and not real.is_real_unaccented("stastija", None)
+
+
+def test_a_word_typed_without_diacritics_is_read_as_the_language_writes_it_most_often(normalize):
+    assert normalize("kurs bija vecaks", "lv") == ("kurš bija vecāks", [("kurs", "kurš", "diacritics"),
+                                                                       ("vecaks", "vecāks", "diacritics")])
+    assert normalize("Anweisung fur die Familien", "de")[0] == "Anweisung für die Familien"
+    # a word that is itself the commonest spelling stays as typed (German "schon", already, not "schön")
+    assert normalize("schon damals", "de")[0] == "schon damals"
