@@ -21,16 +21,17 @@ from evaluation.runner import evaluate_answerer, missed_thresholds, summarize
 
 GUARANTEES = {"citation_validity": 1.0, "conflation_rate": 0.0}
 FLOORS = {  # measured less one question, rounded to the point (docs/calibration.md has the figures)
-    "gold": {"accuracy": 0.83, "abstention_recall": 0.52, "false_abstention_rate": 0.05,
+    "gold": {"accuracy": 0.84, "abstention_recall": 0.60, "false_abstention_rate": 0.05,
              "premise_correction": 0.94, "false_correction_rate": 0.03, "recall_at_5": 0.93},
     # Set again when w17 (test) and w18 (tune) joined (540 questions each), then raised with the known gaps; the
     # false-abstention ceiling moved to 0.05 when w19 (4 of its 32 answerable declined as written) and nine more
     # known gaps came in (tune measured 0.041). Set again when w21 (tune) and w22 (test) joined (660 each): w22,
     # measured as written at 53.3% with 3 of its 33 answerable wrongly corrected, lowered test's figures (accuracy
-    # 0.720, false corrections 0.022, false abstentions 0.025 as measured).
-    "tune": {"accuracy": 0.79, "abstention_recall": 0.83, "false_abstention_rate": 0.05,
+    # 0.720, false corrections 0.022, false abstentions 0.025 as measured). The recalibration on all 1,081 tune
+    # questions after it raised out-of-scope declined on test from 0.587 to 0.625 for false abstentions 0.025 -> 0.031.
+    "tune": {"accuracy": 0.79, "abstention_recall": 0.84, "false_abstention_rate": 0.05,
              "premise_correction": 0.75, "false_correction_rate": 0.02, "recall_at_5": 0.90},
-    "test": {"accuracy": 0.71, "abstention_recall": 0.57, "false_abstention_rate": 0.03,
+    "test": {"accuracy": 0.72, "abstention_recall": 0.61, "false_abstention_rate": 0.04,
              "premise_correction": 0.69, "false_correction_rate": 0.03, "recall_at_5": 0.89},
 }
 
