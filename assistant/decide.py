@@ -36,10 +36,15 @@ class Decision:
     reason: str  # answered | corrected | not_a_question | no_passage | low_evidence | practical | known_gap
 
 
-def _uncovered(question: Question, top, knowledge) -> float:
+def _asked_words(question: Question) -> list[str]:
+    """The question's content words outside the names it uses (subjects, people, places): what it asks about them."""
     spans = [(m.start, m.end) for m in question.mentions.aliases] + [(e.start, e.end) for e in question.entities]
-    words = [w for i, w in enumerate(question.words) if len(w) >= MIN_CONTENT_LENGTH and not w.isdigit()
-             and w not in registry()[question.language].stop_words and not any(s <= i < e for s, e in spans)]
+    return [w for i, w in enumerate(question.words) if len(w) >= MIN_CONTENT_LENGTH and not w.isdigit()
+            and w not in registry()[question.language].stop_words and not any(s <= i < e for s, e in spans)]
+
+
+def _uncovered(question: Question, top, knowledge) -> float:
+    words = _asked_words(question)
     if not words:
         return 0.0
     prefixes = [knowledge.passage_prefixes[c.sentence.passage_index] for c in top]
@@ -86,18 +91,20 @@ class Decider:
         self.knowledge = knowledge
         self.gaps = gaps  # assistant.gaps.GapMatcher (None: no known gaps)
 
-    def gap_scores(self, evidence: Evidence) -> tuple[str, float, float]:
+    def gap_scores(self, question: Question, evidence: Evidence) -> tuple[str, float, float]:
         """(the closest known gap, the question's closeness to it, by how much that exceeds its closeness to the
-        curated questions of its best candidates); the calibration reads them too."""
-        if self.gaps is None or not evidence.candidates:
+        curated questions of its best candidates); the calibration reads them too. A question that only names a
+        subject ("Kersten-Ausschuss") asks for no point the sources are silent on, however close its subject's
+        gaps come: it is on none."""
+        if self.gaps is None or not evidence.candidates or not _asked_words(question):
             return "", 0.0, 0.0
         gap, closeness = self.gaps.closest(evidence.query)
         asked = max(c.features["question"] for c in evidence.candidates[:TYPED_AMONG])
         return gap, closeness, closeness - asked
 
-    def on_gap(self, evidence: Evidence) -> str:
+    def on_gap(self, question: Question, evidence: Evidence) -> str:
         """The known gap the question asks about, or ""."""
-        gap, closeness, margin = self.gap_scores(evidence)
+        gap, closeness, margin = self.gap_scores(question, evidence)
         policy = self.policy.gaps
         return gap if gap and closeness >= policy.above and margin >= policy.margin else ""
 
@@ -111,7 +118,7 @@ class Decider:
             return Decision("abstained", 0.0, "practical")
         if evidence.best is None:
             return Decision("abstained", 0.0, "practical" if strength else "no_passage")
-        if self.on_gap(evidence):  # "what was chalked on the wagons?": the sources are known to be silent on it
+        if self.on_gap(question, evidence):  # "what was chalked on the wagons?": the sources are known to be silent on it
             return Decision("abstained", 0.0, "known_gap")
         p = probability(decision_features(question, evidence, self.lexicon, self.knowledge), self.policy)
         if p < self.policy.decision.answer_above:

@@ -191,7 +191,7 @@ def fit_gaps(pipeline, traces, questions) -> tuple[GapsPolicy, dict]:
             continue
         if trace.decision.reason in ("not_a_question", "practical"):
             continue
-        _, closeness, margin = pipeline.decider.gap_scores(trace.evidence)
+        _, closeness, margin = pipeline.decider.gap_scores(trace.question, trace.evidence)
         cases.append((question.expect.status, closeness, margin, question_set(question)))
 
     def fires(case, above, margin):

@@ -136,18 +136,18 @@ def test_a_question_on_a_known_gap_is_declined_and_one_beside_it_is_not(pipeline
     decider = Decider(pipeline.lexicon, policy, pipeline.knowledge,
                       GapMatcher([gap], fake_encoder.encode_queries, space="multilingual"))
     question, evidence, premise = staged(pipeline, "What salary was Serov paid?")
-    gap_id, closeness, margin = decider.gap_scores(evidence)
+    gap_id, closeness, margin = decider.gap_scores(question, evidence)
     assert gap_id == "serov-salary" and closeness >= 0.8 and margin >= 0.05
     decision = decider.decide(question, premise, evidence)
     assert (decision.status, decision.reason) == ("abstained", "known_gap")
     # A question on the same man, closer to a curated question than to the gap, is decided as without gaps.
     beside, beside_evidence, beside_premise = staged(pipeline, "When did Serov die?")
-    assert decider.gap_scores(beside_evidence)[2] < 0.05
+    assert decider.gap_scores(beside, beside_evidence)[2] < 0.05
     assert decider.decide(beside, beside_premise, beside_evidence) == pipeline.decider.decide(beside, beside_premise,
                                                                                               beside_evidence)
     # The pipeline's own policy puts nothing on a gap (above 1), and without gaps nothing ever is.
     assert pipeline.decider.decide(question, premise, evidence).reason != "known_gap"
-    assert Decider(pipeline.lexicon, policy, pipeline.knowledge).gap_scores(evidence) == ("", 0.0, 0.0)
+    assert Decider(pipeline.lexicon, policy, pipeline.knowledge).gap_scores(question, evidence) == ("", 0.0, 0.0)
 
 
 def test_no_passage_is_declined(pipeline):
@@ -233,3 +233,21 @@ def test_suggestions_are_curated_questions_of_other_passages_in_the_visitors_lan
     for suggestion in lithuanian.suggestions:
         passage = pipeline.corpus.by_id[curated[suggestion]]
         assert suggestion in lt_questions or "lt" not in passage.questions_by_language
+
+
+def test_a_question_that_only_names_its_subject_is_on_no_known_gap(pipeline, fake_encoder):
+    from assistant.gaps import GapMatcher
+    from corpus.gaps import Gap
+
+    # The gap is phrased as the bare name itself, as close as a gap can come; the question still asks nothing
+    # the sources are silent on, so it is decided on its evidence.
+    gap = Gap("serov-salary", "F000", {"en": ("Ivan Serov", "What salary was Serov paid in 1941?")})
+    policy = make_policy()
+    policy.gaps.above, policy.gaps.margin = 0.5, -1.0
+    decider = Decider(pipeline.lexicon, policy, pipeline.knowledge,
+                      GapMatcher([gap], fake_encoder.encode_queries, space="multilingual"))
+    question, evidence, premise = staged(pipeline, "Ivan Serov")
+    assert decider.gap_scores(question, evidence) == ("", 0.0, 0.0)
+    assert decider.decide(question, premise, evidence).reason != "known_gap"
+    asking, asking_evidence, _ = staged(pipeline, "What salary was Serov paid?")
+    assert decider.gap_scores(asking, asking_evidence)[0] == "serov-salary"
