@@ -103,6 +103,11 @@ class HybridRetriever:
             self._remember(space, batch, self.encoders[space].encode_queries(batch))
         return [self.encode(q, space) for q in questions]
 
+    def forget_questions(self) -> None:
+        """Drop the kept question vectors (a benchmark times first-time questions, whose encoding is most of it)."""
+        with self._lock:
+            self._vectors.clear()
+
     def _remember(self, space: str, questions: list[str], vectors) -> None:
         with self._lock:
             for question, vector in zip(questions, vectors):
