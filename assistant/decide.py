@@ -24,7 +24,6 @@ from config import Policy
 from corpus.text import fold
 
 PRACTICAL_PHRASE = 2  # assistant.museum: a phrase matched (1: a single word)
-MIN_CONTENT_LENGTH = 4  # shorter words are particles and endings more often than subjects
 TYPED_AMONG = 3  # the decision reads this many of the best candidates
 CANDIDATE_FEATURES = ("sentence", "second", "question", "passage", "overlap", "named", "about", "relation")
 
@@ -36,15 +35,8 @@ class Decision:
     reason: str  # answered | corrected | not_a_question | no_passage | low_evidence | practical | known_gap
 
 
-def _asked_words(question: Question) -> list[str]:
-    """The question's content words outside the names it uses (subjects, people, places): what it asks about them."""
-    spans = [(m.start, m.end) for m in question.mentions.aliases] + [(e.start, e.end) for e in question.entities]
-    return [w for i, w in enumerate(question.words) if len(w) >= MIN_CONTENT_LENGTH and not w.isdigit()
-            and w not in registry()[question.language].stop_words and not any(s <= i < e for s, e in spans)]
-
-
 def _uncovered(question: Question, top, knowledge) -> float:
-    words = _asked_words(question)
+    words = question.asked
     if not words:
         return 0.0
     prefixes = [knowledge.passage_prefixes[c.sentence.passage_index] for c in top]
@@ -96,7 +88,7 @@ class Decider:
         curated questions of its best candidates); the calibration reads them too. A question that only names a
         subject ("Kersten-Ausschuss") asks for no point the sources are silent on, however close its subject's
         gaps come: it is on none."""
-        if self.gaps is None or not evidence.candidates or not _asked_words(question):
+        if self.gaps is None or not evidence.candidates or not question.asked:
             return "", 0.0, 0.0
         gap, closeness = self.gaps.closest(evidence.query)
         asked = max(c.features["question"] for c in evidence.candidates[:TYPED_AMONG])

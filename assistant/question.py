@@ -20,6 +20,7 @@ from corpus.text import fold, tokens
 from index.lexical import analyze
 
 MAX_QUESTION_CHARS = 500
+ASKED_MIN_LENGTH = 4  # shorter words are particles and endings more often than what a question asks
 # Characters that carry no text: zero-width spaces and joiners, bidirectional marks, the BOM.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
@@ -91,6 +92,7 @@ class Question:
     terms: frozenset[str]  # the same, as a set
     stems: frozenset[str]  # Snowball stems in the question's language
     content: tuple[str, ...]  # folded words that are not stop words or numbers
+    asked: tuple[str, ...]  # content words of four letters or more outside the names it uses: what it asks about them
     values: tuple[Value, ...]
     mentions: Detection
     entities: tuple[EntityMention, ...]  # curated people, places, agencies, bodies, events it names (corpus/facts.yaml)
@@ -177,11 +179,15 @@ class Understanding:
             if mention.subject in self.subjects.documents and mention.subject not in mentions.documents:
                 mentions.documents.append(mention.subject)
                 mentions.subjects.add(mention.subject)
+        names = [(m.start, m.end) for m in mentions.aliases] + [(e.start, e.end) for e in entities]
+        content = tuple(w for w in words if w not in language.stop_words and not w.isdigit())
         return Question(
             original=original, text=text, language=code, rewrites=rewrites, words=words, cue=cue,
             written=written if len(written) == len(words) else words,
             lexical=lexical, terms=frozenset(lexical), stems=frozenset(language.stem(w) for w in words if w.isalpha()),
-            content=tuple(w for w in words if w not in language.stop_words and not w.isdigit()),
+            content=content,
+            asked=tuple(w for i, w in enumerate(words) if len(w) >= ASKED_MIN_LENGTH and w in content
+                        and not any(start <= i < end for start, end in names)),
             values=tuple(_values(text, words, language)), mentions=mentions, entities=entities,
             relations=self.entities.relations(words, code) if self.entities else (),
             asks=parts[0].asks, parts=parts, practical=self._practical(words),
